@@ -1,0 +1,719 @@
+//! Delivery bodies: what Atoms POSTs to a webhook's URL.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Number, Value};
+
+use crate::{
+    error::ParseError, AgentId, CallDirection, CallId, CallStatus, ConversationType, DeliveryId,
+    EventType, MetricType, Role, Timestamp, Variables,
+};
+
+wire_struct!(
+    /// Call-level data of `post-conversation` and `analytics-completed` (`metadata.callData`).
+    pub struct CallData {
+        /// The calling number (E.164).
+        opt "fromNumber" from_number: String,
+        /// The called number (E.164).
+        opt "toNumber" to_number: String,
+        /// Call length in seconds, kept as the exact JSON number sent (see
+        /// [`CallData::duration_secs`]).
+        opt "callDuration" call_duration: Number,
+        /// How the call ended.
+        opt "callStatus" call_status: CallStatus,
+        /// Outbound or inbound; may be absent on `analytics-completed`.
+        opt "callDirection" call_direction: CallDirection,
+        /// When the call was answered.
+        opt "answerTime" answer_time: Timestamp,
+        /// When the call ended.
+        opt "endTime" end_time: Timestamp,
+    }
+);
+
+impl CallData {
+    /// The call's length in seconds.
+    pub fn duration_secs(&self) -> Option<f64> {
+        self.call_duration.as_ref().and_then(Number::as_f64)
+    }
+
+    /// The call's length, when it is a finite, non-negative number of seconds.
+    pub fn duration(&self) -> Option<std::time::Duration> {
+        self.duration_secs()
+            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+    }
+}
+
+wire_struct!(
+    /// One speaking turn of a transcript.
+    pub struct TranscriptTurn {
+        /// Who spoke.
+        opt "role" role: Role,
+        /// What was said.
+        opt "content" content: String,
+        /// When the turn began.
+        opt "timestamp" timestamp: Timestamp,
+    }
+);
+
+impl TranscriptTurn {
+    /// The spoken text, empty when absent.
+    pub fn text(&self) -> &str {
+        self.content.as_deref().unwrap_or("")
+    }
+}
+
+/// A metric's evaluated `value`: an integer, a string or a boolean per the spec; anything else
+/// (a float, null, an array) is kept as sent.
+#[derive(Clone, PartialEq, Debug)]
+#[non_exhaustive]
+pub enum MetricValue {
+    /// A whole number that fits in `i64`.
+    Integer(i64),
+    /// Text.
+    String(String),
+    /// True or false.
+    Boolean(bool),
+    /// Any other JSON value, as sent.
+    Other(Value),
+}
+
+impl MetricValue {
+    /// The value as an integer, when it is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            MetricValue::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The value as a string, when it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            MetricValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as a boolean, when it is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            MetricValue::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for MetricValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricValue::Integer(i) => write!(f, "{i}"),
+            MetricValue::String(s) => f.write_str(s),
+            MetricValue::Boolean(b) => write!(f, "{b}"),
+            MetricValue::Other(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl Serialize for MetricValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MetricValue::Integer(i) => s.serialize_i64(*i),
+            MetricValue::String(v) => s.serialize_str(v),
+            MetricValue::Boolean(b) => s.serialize_bool(*b),
+            MetricValue::Other(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Integers that fit i64 are integers; every other value goes through `Value` so that it
+        // is written back exactly (a float stays a float, a huge u64 stays a u64).
+        let v = Value::deserialize(d)?;
+        Ok(match v {
+            Value::Bool(b) => MetricValue::Boolean(b),
+            Value::String(s) => MetricValue::String(s),
+            Value::Number(ref n) if n.is_i64() => match n.as_i64() {
+                Some(i) => MetricValue::Integer(i),
+                None => MetricValue::Other(v),
+            },
+            Value::Number(ref n) if n.is_u64() => match n.as_u64().map(i64::try_from) {
+                Some(Ok(i)) => MetricValue::Integer(i),
+                _ => MetricValue::Other(v),
+            },
+            other => MetricValue::Other(other),
+        })
+    }
+}
+
+wire_struct!(
+    /// One disposition or success metric of `analytics-completed`.
+    pub struct Metric {
+        /// The metric's machine name (`turn_taking_balance`).
+        opt "identifier" identifier: String,
+        /// Its evaluated value.
+        opt "value" value: MetricValue,
+        /// Confidence between 0 and 1, as the exact JSON number sent.
+        opt "confidence" confidence: Number,
+        /// Why the value was given.
+        opt "reasoning" reasoning: String,
+        /// The question that was evaluated.
+        opt "dispositionMetricPrompt" prompt: String,
+        /// The data type of `value`.
+        opt "dispositionMetricType" metric_type: MetricType,
+    }
+);
+
+impl Metric {
+    /// The confidence as a float.
+    pub fn confidence(&self) -> Option<f64> {
+        self.confidence.as_ref().and_then(Number::as_f64)
+    }
+}
+
+wire_struct!(
+    /// The results of post-call analytics (`metadata.analytics`).
+    pub struct Analytics {
+        /// A plain-text summary of the call.
+        opt "summary" summary: String,
+        /// Disposition metrics.
+        opt "dispositionMetrics" disposition_metrics: Vec<Metric>,
+        /// Success metrics (may be empty).
+        opt "successMetrics" success_metrics: Vec<Metric>,
+    }
+);
+
+impl Analytics {
+    /// Disposition metrics (empty when absent).
+    pub fn disposition_metrics(&self) -> &[Metric] {
+        self.disposition_metrics.as_deref().unwrap_or(&[])
+    }
+
+    /// Success metrics (empty when absent).
+    pub fn success_metrics(&self) -> &[Metric] {
+        self.success_metrics.as_deref().unwrap_or(&[])
+    }
+}
+
+wire_struct!(
+    /// `metadata` of a `pre-conversation` delivery.
+    pub struct PreConversationMetadata {
+        /// The agent handling the call.
+        req "agentId" agent_id: AgentId,
+        /// Always `pre-conversation` here.
+        req "eventType" event_type: EventType,
+        /// The channel.
+        opt "conversationType" conversation_type: ConversationType,
+        /// The called number (E.164).
+        opt "toPhone" to_phone: String,
+        /// The calling number (E.164).
+        opt "fromPhone" from_phone: String,
+        /// The call's id.
+        req "callId" call_id: CallId,
+    }
+);
+
+wire_struct!(
+    /// `metadata` of a `post-conversation` delivery.
+    pub struct PostConversationMetadata {
+        /// The agent that handled the call.
+        req "agentId" agent_id: AgentId,
+        /// Always `post-conversation` here.
+        req "eventType" event_type: EventType,
+        /// The channel.
+        opt "conversationType" conversation_type: ConversationType,
+        /// The call's id.
+        req "callId" call_id: CallId,
+        /// The recording (`.wav`).
+        opt "recordingUrl" recording_url: String,
+        /// Call-level data.
+        opt "callData" call_data: CallData,
+        /// The transcript, in order.
+        opt "transcript" transcript: Vec<TranscriptTurn>,
+        /// The agent's variables in scope during the call.
+        opt "variables" variables: Variables,
+    }
+);
+
+wire_struct!(
+    /// `metadata` of an `analytics-completed` delivery.
+    pub struct AnalyticsCompletedMetadata {
+        /// The agent that handled the call.
+        req "agentId" agent_id: AgentId,
+        /// Always `analytics-completed` here.
+        req "eventType" event_type: EventType,
+        /// The channel.
+        opt "conversationType" conversation_type: ConversationType,
+        /// The call's id.
+        req "callId" call_id: CallId,
+        /// The analytics results.
+        opt "analytics" analytics: Analytics,
+        /// Call-level data (`callDirection` may be absent).
+        opt "callData" call_data: CallData,
+    }
+);
+
+wire_struct!(
+    /// A `pre-conversation` delivery: sent when a call connects, before the agent speaks.
+    pub struct PreConversationEvent {
+        /// The webhook URL the delivery was sent to.
+        opt "url" url: String,
+        /// The webhook's description.
+        opt "description" description: String,
+        /// `{agentId}.{eventType}`.
+        opt "event" event: String,
+        /// Event details.
+        req "metadata" metadata: PreConversationMetadata,
+        /// The delivery's unique id (use it to de-duplicate).
+        req "id" id: DeliveryId,
+    }
+);
+
+wire_struct!(
+    /// A `post-conversation` delivery: sent after the call, with transcript and variables.
+    pub struct PostConversationEvent {
+        /// The webhook URL the delivery was sent to.
+        opt "url" url: String,
+        /// The webhook's description.
+        opt "description" description: String,
+        /// `{agentId}.{eventType}`.
+        opt "event" event: String,
+        /// Event details.
+        req "metadata" metadata: PostConversationMetadata,
+        /// The delivery's unique id (use it to de-duplicate).
+        req "id" id: DeliveryId,
+    }
+);
+
+wire_struct!(
+    /// An `analytics-completed` delivery: sent once post-call analytics have run.
+    pub struct AnalyticsCompletedEvent {
+        /// The webhook URL the delivery was sent to.
+        opt "url" url: String,
+        /// The webhook's description.
+        opt "description" description: String,
+        /// `{agentId}.{eventType}`.
+        opt "event" event: String,
+        /// Event details.
+        req "metadata" metadata: AnalyticsCompletedMetadata,
+        /// The delivery's unique id (use it to de-duplicate).
+        req "id" id: DeliveryId,
+    }
+);
+
+/// Every field any known event's metadata has; parsed in one pass, then split by event type.
+mod any {
+    use super::*;
+
+    wire_struct!(
+        /// The union of the three metadata shapes.
+        pub struct AnyMetadata {
+            /// See the concrete types.
+            opt "agentId" agent_id: AgentId,
+            /// See the concrete types.
+            opt "eventType" event_type: EventType,
+            /// See the concrete types.
+            opt "conversationType" conversation_type: ConversationType,
+            /// See the concrete types.
+            opt "toPhone" to_phone: String,
+            /// See the concrete types.
+            opt "fromPhone" from_phone: String,
+            /// See the concrete types.
+            opt "callId" call_id: CallId,
+            /// See the concrete types.
+            opt "recordingUrl" recording_url: String,
+            /// See the concrete types.
+            opt "callData" call_data: CallData,
+            /// See the concrete types.
+            opt "transcript" transcript: Vec<TranscriptTurn>,
+            /// See the concrete types.
+            opt "variables" variables: Variables,
+            /// See the concrete types.
+            opt "analytics" analytics: Analytics,
+        }
+    );
+
+    wire_struct!(
+        /// The envelope around [`AnyMetadata`].
+        pub struct AnyEvent {
+            /// See the concrete types.
+            opt "url" url: String,
+            /// See the concrete types.
+            opt "description" description: String,
+            /// See the concrete types.
+            opt "event" event: String,
+            /// See the concrete types.
+            req "metadata" metadata: AnyMetadata,
+            /// See the concrete types.
+            opt "id" id: DeliveryId,
+        }
+    );
+}
+
+use any::{AnyEvent, AnyMetadata};
+
+/// A delivery of any kind, chosen by `metadata.eventType`.
+///
+/// An event type this version does not know parses to [`WebhookEvent::Unknown`] with the whole
+/// body kept as JSON, by every entry point ([`WebhookEvent::from_slice`], `serde` and
+/// [`WebhookEvent::from_value`]).
+///
+/// ```
+/// use atoms_webhook_models::{EventType, WebhookEvent};
+/// let body = br#"{"url":"https://example.com/h","description":"d","event":"a.pre-conversation",
+///   "metadata":{"agentId":"69fc7dd072a0c1d28d948ace","eventType":"pre-conversation",
+///   "conversationType":"telephonyOutbound","toPhone":"+15550001","fromPhone":"+15550002",
+///   "callId":"CALL-1"},"id":"69fd96118fd277fc807e4c23"}"#;
+/// let event = WebhookEvent::from_slice(body).unwrap();
+/// assert_eq!(event.event_type(), EventType::PreConversation);
+/// assert_eq!(event.call_id().unwrap().as_str(), "CALL-1");
+/// assert_eq!(event.from_number(), Some("+15550002"));
+/// ```
+#[derive(Clone, PartialEq, Debug)]
+#[non_exhaustive]
+pub enum WebhookEvent {
+    /// `pre-conversation`.
+    PreConversation(PreConversationEvent),
+    /// `post-conversation`.
+    PostConversation(PostConversationEvent),
+    /// `analytics-completed`.
+    AnalyticsCompleted(AnalyticsCompletedEvent),
+    /// An event type this version does not know: the whole body as sent.
+    Unknown(Value),
+}
+
+impl WebhookEvent {
+    /// Parses a delivery body. This is the fast path: one pass over the bytes for known events.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, ParseError> {
+        match serde_json::from_slice::<AnyEvent>(bytes) {
+            Ok(any) => split(any),
+            Err(first) => match serde_json::from_slice::<Value>(bytes) {
+                // Not JSON at all: report where.
+                Err(_) => Err(ParseError::from_json(".", &first)),
+                // JSON, but not of a shape we know: an unknown event type is fine, a known one
+                // is an error at the path of the problem.
+                Ok(value) => Self::from_json_value(value),
+            },
+        }
+    }
+
+    /// Parses a delivery body from a string.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(body: &str) -> Result<Self, ParseError> {
+        Self::from_slice(body.as_bytes())
+    }
+
+    /// Interprets an already parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Self, ParseError> {
+        Self::from_json_value(value)
+    }
+
+    fn from_json_value(value: Value) -> Result<Self, ParseError> {
+        match AnyEvent::deserialize(&value) {
+            Ok(any) => split(any),
+            Err(_) => {
+                let Some(obj) = value.as_object() else {
+                    return Err(ParseError::new(
+                        ".",
+                        "a delivery body must be a JSON object",
+                    ));
+                };
+                let known = obj
+                    .get("metadata")
+                    .and_then(|m| m.get("eventType"))
+                    .and_then(Value::as_str)
+                    .map(|t| EventType::parse(t).is_known());
+                match known {
+                    Some(false) => Ok(WebhookEvent::Unknown(value)),
+                    _ => crate::error::from_value::<AnyEvent>(&value).and_then(split),
+                }
+            }
+        }
+    }
+
+    /// The event type (for `Unknown`, whatever `metadata.eventType` says).
+    pub fn event_type(&self) -> EventType {
+        match self {
+            WebhookEvent::PreConversation(_) => EventType::PreConversation,
+            WebhookEvent::PostConversation(_) => EventType::PostConversation,
+            WebhookEvent::AnalyticsCompleted(_) => EventType::AnalyticsCompleted,
+            WebhookEvent::Unknown(v) => EventType::parse(
+                v.pointer("/metadata/eventType")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            ),
+        }
+    }
+
+    /// True for [`WebhookEvent::Unknown`].
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, WebhookEvent::Unknown(_))
+    }
+
+    /// The delivery id (envelope `id`), for de-duplication.
+    pub fn delivery_id(&self) -> Option<DeliveryId> {
+        match self {
+            WebhookEvent::PreConversation(e) => Some(e.id.clone()),
+            WebhookEvent::PostConversation(e) => Some(e.id.clone()),
+            WebhookEvent::AnalyticsCompleted(e) => Some(e.id.clone()),
+            WebhookEvent::Unknown(v) => v.get("id").and_then(Value::as_str).map(DeliveryId::from),
+        }
+    }
+
+    /// The call id shared by the three events of one call.
+    pub fn call_id(&self) -> Option<CallId> {
+        match self {
+            WebhookEvent::PreConversation(e) => Some(e.metadata.call_id.clone()),
+            WebhookEvent::PostConversation(e) => Some(e.metadata.call_id.clone()),
+            WebhookEvent::AnalyticsCompleted(e) => Some(e.metadata.call_id.clone()),
+            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/callId").map(CallId::from),
+        }
+    }
+
+    /// The agent that handled the call.
+    pub fn agent_id(&self) -> Option<AgentId> {
+        match self {
+            WebhookEvent::PreConversation(e) => Some(e.metadata.agent_id.clone()),
+            WebhookEvent::PostConversation(e) => Some(e.metadata.agent_id.clone()),
+            WebhookEvent::AnalyticsCompleted(e) => Some(e.metadata.agent_id.clone()),
+            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/agentId").map(AgentId::from),
+        }
+    }
+
+    /// The calling number, from `fromPhone` (pre-conversation) or `callData.fromNumber`.
+    pub fn from_number(&self) -> Option<&str> {
+        match self {
+            WebhookEvent::PreConversation(e) => e.metadata.from_phone.as_deref(),
+            WebhookEvent::PostConversation(e) => {
+                e.metadata.call_data.as_ref()?.from_number.as_deref()
+            }
+            WebhookEvent::AnalyticsCompleted(e) => {
+                e.metadata.call_data.as_ref()?.from_number.as_deref()
+            }
+            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/fromPhone")
+                .or_else(|| unknown_str(v, "/metadata/callData/fromNumber")),
+        }
+    }
+
+    /// The called number, from `toPhone` (pre-conversation) or `callData.toNumber`.
+    pub fn to_number(&self) -> Option<&str> {
+        match self {
+            WebhookEvent::PreConversation(e) => e.metadata.to_phone.as_deref(),
+            WebhookEvent::PostConversation(e) => {
+                e.metadata.call_data.as_ref()?.to_number.as_deref()
+            }
+            WebhookEvent::AnalyticsCompleted(e) => {
+                e.metadata.call_data.as_ref()?.to_number.as_deref()
+            }
+            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/toPhone")
+                .or_else(|| unknown_str(v, "/metadata/callData/toNumber")),
+        }
+    }
+
+    /// The call data, for the events that carry it.
+    pub fn call_data(&self) -> Option<&CallData> {
+        match self {
+            WebhookEvent::PostConversation(e) => e.metadata.call_data.as_ref(),
+            WebhookEvent::AnalyticsCompleted(e) => e.metadata.call_data.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The conversation type, when sent.
+    pub fn conversation_type(&self) -> Option<ConversationType> {
+        match self {
+            WebhookEvent::PreConversation(e) => e.metadata.conversation_type.clone(),
+            WebhookEvent::PostConversation(e) => e.metadata.conversation_type.clone(),
+            WebhookEvent::AnalyticsCompleted(e) => e.metadata.conversation_type.clone(),
+            WebhookEvent::Unknown(v) => {
+                unknown_str(v, "/metadata/conversationType").map(ConversationType::parse)
+            }
+        }
+    }
+
+    /// Serializes the event back to JSON bytes (every field it came with included).
+    pub fn to_vec(&self) -> Vec<u8> {
+        // Serializing these types to a Vec cannot fail: every map key is a string.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The event as a JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+fn unknown_str<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+impl From<PreConversationEvent> for WebhookEvent {
+    fn from(e: PreConversationEvent) -> Self {
+        WebhookEvent::PreConversation(e)
+    }
+}
+
+impl From<PostConversationEvent> for WebhookEvent {
+    fn from(e: PostConversationEvent) -> Self {
+        WebhookEvent::PostConversation(e)
+    }
+}
+
+impl From<AnalyticsCompletedEvent> for WebhookEvent {
+    fn from(e: AnalyticsCompletedEvent) -> Self {
+        WebhookEvent::AnalyticsCompleted(e)
+    }
+}
+
+/// Moves the union's fields into the concrete type for its event type. Fields that do not
+/// belong to that type go to its `extra`, so nothing is lost.
+fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
+    let AnyEvent {
+        url,
+        description,
+        event,
+        metadata,
+        id,
+        extra,
+    } = any;
+    let event_type = match &metadata.event_type {
+        Some(t) => t.clone(),
+        None => {
+            return Err(ParseError::new(
+                "metadata.eventType",
+                "missing field `eventType`",
+            ))
+        }
+    };
+    if !event_type.is_known() {
+        let any = AnyEvent {
+            url,
+            description,
+            event,
+            metadata,
+            id,
+            extra,
+        };
+        return Ok(WebhookEvent::Unknown(
+            serde_json::to_value(&any).unwrap_or(Value::Null),
+        ));
+    }
+    let id = id.ok_or_else(|| ParseError::new("id", "missing field `id`"))?;
+    let AnyMetadata {
+        agent_id,
+        event_type: _,
+        conversation_type,
+        to_phone,
+        from_phone,
+        call_id,
+        recording_url,
+        call_data,
+        transcript,
+        variables,
+        analytics,
+        extra: mut meta_extra,
+    } = metadata;
+    let agent_id =
+        agent_id.ok_or_else(|| ParseError::new("metadata.agentId", "missing field `agentId`"))?;
+    let call_id =
+        call_id.ok_or_else(|| ParseError::new("metadata.callId", "missing field `callId`"))?;
+    let mut stash = |key: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            meta_extra.insert(key.to_owned(), v);
+        }
+    };
+    Ok(match event_type {
+        EventType::PreConversation => {
+            stash("recordingUrl", recording_url.map(Value::String));
+            stash("callData", call_data.as_ref().map(json));
+            stash("transcript", transcript.as_ref().map(json));
+            stash("variables", variables.as_ref().map(json));
+            stash("analytics", analytics.as_ref().map(json));
+            WebhookEvent::PreConversation(PreConversationEvent {
+                url,
+                description,
+                event,
+                id,
+                extra,
+                metadata: PreConversationMetadata {
+                    agent_id,
+                    event_type,
+                    conversation_type,
+                    to_phone,
+                    from_phone,
+                    call_id,
+                    extra: meta_extra,
+                },
+            })
+        }
+        EventType::PostConversation => {
+            stash("toPhone", to_phone.map(Value::String));
+            stash("fromPhone", from_phone.map(Value::String));
+            stash("analytics", analytics.as_ref().map(json));
+            WebhookEvent::PostConversation(PostConversationEvent {
+                url,
+                description,
+                event,
+                id,
+                extra,
+                metadata: PostConversationMetadata {
+                    agent_id,
+                    event_type,
+                    conversation_type,
+                    call_id,
+                    recording_url,
+                    call_data,
+                    transcript,
+                    variables,
+                    extra: meta_extra,
+                },
+            })
+        }
+        _ => {
+            stash("toPhone", to_phone.map(Value::String));
+            stash("fromPhone", from_phone.map(Value::String));
+            stash("recordingUrl", recording_url.map(Value::String));
+            stash("transcript", transcript.as_ref().map(json));
+            stash("variables", variables.as_ref().map(json));
+            WebhookEvent::AnalyticsCompleted(AnalyticsCompletedEvent {
+                url,
+                description,
+                event,
+                id,
+                extra,
+                metadata: AnalyticsCompletedMetadata {
+                    agent_id,
+                    event_type,
+                    conversation_type,
+                    call_id,
+                    analytics,
+                    call_data,
+                    extra: meta_extra,
+                },
+            })
+        }
+    })
+}
+
+/// A value as JSON; our types always serialize.
+fn json<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl Serialize for WebhookEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            WebhookEvent::PreConversation(e) => e.serialize(s),
+            WebhookEvent::PostConversation(e) => e.serialize(s),
+            WebhookEvent::AnalyticsCompleted(e) => e.serialize(s),
+            WebhookEvent::Unknown(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through `Value` so that this path agrees with `from_slice` on unknown event types.
+        let v = Value::deserialize(d)?;
+        WebhookEvent::from_value(v).map_err(serde::de::Error::custom)
+    }
+}
