@@ -1,1 +1,371 @@
-//! placeholder
+//! A local, stateful, in-memory emulator of the Smallest.ai Atoms webhook API, for tests, the
+//! CLI and benchmarks.
+//!
+//! It serves the eight webhook operations at the root of its URL (`GET /webhook`,
+//! `POST /webhook`, `PATCH`/`DELETE /webhook/{id}`, and `GET`/`POST`/`DELETE
+//! /agent/{agentId}/webhook-subscriptions`) with the documented bodies, status codes and error
+//! messages, Bearer authentication, and the documented rules (duplicate URLs, header limits,
+//! subscriptions replaced per agent across webhooks, delete refused while subscribed).
+//!
+//! Test controls: [`Emulator::hits`] counts requests per [`Op`], [`Emulator::inject`] makes the
+//! next requests fail or wait ([`Fault`]), [`Emulator::connections`] counts TCP connections (to
+//! check keep-alive), and [`Emulator::webhooks`] shows the state.
+//!
+//! ```
+//! use atoms_webhook_emulator::{Emulator, Fault, Op};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emu = Emulator::builder().api_key("k").start().await?;
+//! emu.inject(Op::ListWebhooks, Fault::retry_after(429, "1"), 1);
+//!
+//! let client = reqwest::Client::builder().no_proxy().build()?;
+//! let list = || client.get(format!("{}/webhook", emu.url())).bearer_auth("k").send();
+//! assert_eq!(list().await?.status(), 429); // the injected fault
+//! let ok = list().await?;
+//! assert_eq!(ok.status(), 200);
+//! assert_eq!(ok.text().await?, r#"{"status":true,"data":[]}"#);
+//! assert_eq!(emu.hits(Op::ListWebhooks), 2);
+//! emu.shutdown();
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod api;
+mod control;
+mod error;
+mod server;
+mod shared;
+mod state;
+mod validate;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use atoms_webhook_models::{ids::is_object_id, AgentId, Webhook};
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::watch;
+
+pub use control::{Fault, Op};
+pub use error::EmulatorError;
+
+use shared::{Done, DoneGuard, Shared};
+use state::{AgentRecord, State};
+
+/// The API key an emulator accepts unless told otherwise.
+pub const DEFAULT_API_KEY: &str = "test-api-key";
+
+/// A running emulator. Dropping it stops the server (without waiting); [`Emulator::shutdown`]
+/// stops it and waits for it to end.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    done: Arc<Done>,
+    runner: Runner,
+}
+
+/// Where the server runs.
+enum Runner {
+    /// A task on the caller's runtime, of this flavor.
+    Task(RuntimeFlavor),
+    /// Its own runtime on its own thread.
+    Thread(Option<std::thread::JoinHandle<()>>),
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults: API key [`DEFAULT_API_KEY`], address `127.0.0.1:0` (a free
+    /// port), no seeded agents.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing slash). The API is at its root.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API key the server accepts (`Authorization: Bearer <key>`).
+    pub fn api_key(&self) -> &str {
+        self.shared.api_key()
+    }
+
+    /// How many requests for `op` the server received: every attempt, counted before
+    /// authentication and before injected faults.
+    pub fn hits(&self, op: Op) -> usize {
+        self.shared.hits(op)
+    }
+
+    /// How many TCP connections the server accepted since it started.
+    pub fn connections(&self) -> usize {
+        self.shared.connections()
+    }
+
+    /// Makes the next `times` requests for `op` get `fault` (after any faults already queued
+    /// for `op`). Faults apply before authentication.
+    pub fn inject(&self, op: Op, fault: Fault, times: usize) {
+        self.shared.inject(op, fault, times);
+    }
+
+    /// A snapshot of every webhook, as `GET /webhook` would show it.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        self.shared.state().list_webhooks()
+    }
+
+    /// Stops the server: no new connections, requests in flight get up to a second to finish.
+    /// Waits until the server has ended, except when it runs on a current-thread runtime (from
+    /// [`EmulatorBuilder::start`]), where waiting could deadlock: it then ends at that runtime's
+    /// next turn.
+    pub fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        match &mut self.runner {
+            Runner::Thread(handle) => {
+                if let Some(handle) = handle.take() {
+                    // A panic in the server thread has nothing more to report here.
+                    let _ = handle.join();
+                }
+            }
+            Runner::Task(RuntimeFlavor::MultiThread) => {
+                let wait = || self.done.wait(server::GRACE + Duration::from_secs(1));
+                let on_worker = Handle::try_current()
+                    .is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+                if on_worker {
+                    tokio::task::block_in_place(wait);
+                } else {
+                    wait();
+                }
+            }
+            Runner::Task(_) => {}
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[derive(Clone)]
+pub struct EmulatorBuilder {
+    api_key: String,
+    listen: SocketAddr,
+    agents: Vec<(AgentId, String, String)>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: DEFAULT_API_KEY.to_owned(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            agents: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("api_key", &"[redacted]")
+            .field("listen", &self.listen)
+            .field("agents", &self.agents)
+            .finish()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The API key to accept (default [`DEFAULT_API_KEY`]).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = key.into();
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`, a free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Seeds a named agent (shown populated in webhooks' subscriptions). Agents not seeded are
+    /// created on first use with a generated name. The id must be 24 hex characters.
+    pub fn agent(
+        mut self,
+        id: impl Into<AgentId>,
+        name: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.agents
+            .push((id.into(), name.into(), description.into()));
+        self
+    }
+
+    /// Starts serving on the current tokio runtime (as a spawned task).
+    pub async fn start(self) -> Result<Emulator, EmulatorError> {
+        let handle = Handle::try_current().map_err(|_| EmulatorError::NoRuntime)?;
+        let shared = self.shared()?;
+        let listener = bind(self.listen).await?;
+        let addr = local_addr(&listener, self.listen)?;
+        let (stop, stop_rx) = watch::channel(false);
+        let done = Arc::new(Done::default());
+        tokio::spawn(server::serve(
+            listener,
+            shared.clone(),
+            stop_rx,
+            DoneGuard(done.clone()),
+        ));
+        Ok(Emulator {
+            shared,
+            addr,
+            stop,
+            done,
+            runner: Runner::Task(handle.runtime_flavor()),
+        })
+    }
+
+    /// Starts serving on a runtime of its own, on a thread of its own: for blocking code and
+    /// `#[test]`s without tokio. Returns once the server is listening.
+    pub fn start_background(self) -> Result<Emulator, EmulatorError> {
+        let shared = self.shared()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let done = Arc::new(Done::default());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let listen = self.listen;
+        let thread_shared = shared.clone();
+        let guard = DoneGuard(done.clone());
+        let handle = std::thread::Builder::new()
+            .name("atoms-emulator".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("atoms-emulator-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(EmulatorError::Runtime(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let started = match bind(listen).await {
+                        Ok(l) => local_addr(&l, listen).map(|addr| (l, addr)),
+                        Err(e) => Err(e),
+                    };
+                    match started {
+                        Ok((listener, addr)) => {
+                            let _ = ready_tx.send(Ok(addr));
+                            server::serve(listener, thread_shared, stop_rx, guard).await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+                // Connections still open past the grace period are dropped with the runtime.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .map_err(EmulatorError::Thread)?;
+        let addr = match ready_rx.recv() {
+            Ok(Ok(addr)) => addr,
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = handle.join();
+                return Err(EmulatorError::ThreadExited);
+            }
+        };
+        Ok(Emulator {
+            shared,
+            addr,
+            stop,
+            done,
+            runner: Runner::Thread(Some(handle)),
+        })
+    }
+
+    fn shared(&self) -> Result<Arc<Shared>, EmulatorError> {
+        let mut agents = Vec::with_capacity(self.agents.len());
+        for (id, name, description) in &self.agents {
+            if !is_object_id(id.as_str()) {
+                return Err(EmulatorError::InvalidAgentId {
+                    id: id.as_str().to_owned(),
+                });
+            }
+            agents.push(AgentRecord {
+                id: id.clone(),
+                name: name.clone(),
+                description: description.clone(),
+            });
+        }
+        Ok(Arc::new(Shared::new(
+            State::new(agents),
+            self.api_key.clone(),
+        )))
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, EmulatorError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| EmulatorError::Bind { addr, source })
+}
+
+fn local_addr(
+    listener: &tokio::net::TcpListener,
+    asked: SocketAddr,
+) -> Result<SocketAddr, EmulatorError> {
+    listener.local_addr().map_err(|source| EmulatorError::Bind {
+        addr: asked,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn emulator_is_send_and_sync() {
+        assert_send_sync::<Emulator>();
+        assert_send_sync::<EmulatorBuilder>();
+        assert_send_sync::<Fault>();
+        assert_send_sync::<EmulatorError>();
+    }
+
+    #[test]
+    fn builder_debug_hides_the_key() {
+        let b = Emulator::builder().api_key("sk-secret-123");
+        assert!(!format!("{b:?}").contains("sk-secret-123"));
+    }
+
+    #[test]
+    fn bad_seed_agent_is_refused() {
+        let err = Emulator::builder()
+            .agent("nope", "n", "d")
+            .start_background()
+            .unwrap_err();
+        assert!(matches!(err, EmulatorError::InvalidAgentId { .. }), "{err}");
+    }
+}

@@ -1,6 +1,6 @@
 //! A timestamp that keeps the exact text it was sent as.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 
 /// An ISO 8601 timestamp as the API sends it (`2026-05-08T07:51:58.813Z`).
 ///
@@ -34,7 +34,9 @@ impl Timestamp {
     }
 
     /// A timestamp for `at`, written in the API's form (UTC, milliseconds, `Z`).
+    /// The instant is cut to whole milliseconds, so it equals what parsing the text gives.
     pub fn from_datetime(at: DateTime<Utc>) -> Self {
+        let at = at.trunc_subsecs(3);
         Self {
             raw: at.to_rfc3339_opts(SecondsFormat::Millis, true),
             parsed: Some(at),
@@ -171,6 +173,12 @@ mod tests {
             assert_eq!(t.as_str(), bad);
             assert!(t.datetime().is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn now_equals_itself_parsed_back() {
+        let t = Timestamp::now();
+        assert_eq!(Timestamp::parse(t.as_str()), t);
     }
 
     #[test]
