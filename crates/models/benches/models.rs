@@ -3,6 +3,9 @@
 //! `cargo bench -p atoms-webhook-models`. The same payloads feed `cargo xtask compare`, which
 //! sets them against the official Python SDK and OpenSSL.
 
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 
