@@ -1,0 +1,333 @@
+//! `build`: endpoint → `http::Request`; `decode`: `http::Response` → typed result.
+
+use std::time::{Duration, SystemTime};
+
+use atoms_webhook_models::{ApiErrorBody, ApiResponse, ParseError};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Request, Response};
+
+use crate::config::Config;
+use crate::endpoint::{encode_component, Endpoint};
+use crate::error::{ApiError, Error, ValidationError};
+
+/// The `User-Agent` of every request: `atoms-webhook-rust/<version>`.
+pub const USER_AGENT_VALUE: &str = concat!("atoms-webhook-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The longest body snippet kept in errors, in characters.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// The full URL of a request: the base URL (with or without a trailing `/`, with any path
+/// prefix) joined with the endpoint's path and query.
+pub fn url<R: Endpoint + ?Sized>(base_url: &str, endpoint: &R) -> String {
+    let mut url = String::with_capacity(base_url.len() + 64);
+    url.push_str(base_url.trim_end_matches('/'));
+    url.push_str(&endpoint.path());
+    for (i, (k, v)) in endpoint.query().iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(&encode_component(k));
+        url.push('=');
+        url.push_str(&encode_component(v));
+    }
+    url
+}
+
+/// Validates `endpoint` and the configuration, then builds the HTTP request: URL, method,
+/// `Authorization: Bearer` (marked sensitive), `User-Agent`, `Accept`, and the JSON body with
+/// its `Content-Type`. No I/O.
+///
+/// ```
+/// use atoms_webhook_transport::{build, Config, endpoint::GetWebhook};
+/// let config = Config::new("sk-1").base_url("https://api.smallest.ai/atoms/v1/");
+/// let req = build(&config, &GetWebhook::new("64f0c0ffee0000000000abcd"))?;
+/// assert_eq!(
+///     req.uri(),
+///     "https://api.smallest.ai/atoms/v1/webhook?webhookId=64f0c0ffee0000000000abcd"
+/// );
+/// assert!(req.headers()["authorization"].is_sensitive());
+/// # Ok::<(), atoms_webhook_transport::Error>(())
+/// ```
+pub fn build<R: Endpoint + ?Sized>(
+    config: &Config,
+    endpoint: &R,
+) -> Result<Request<Vec<u8>>, Error> {
+    config.validate()?;
+    endpoint.validate()?;
+
+    let body = endpoint.body().map_err(|e| {
+        ValidationError::new("body", "could not be serialized as JSON").with_source(e)
+    })?;
+    let mut auth =
+        HeaderValue::try_from(format!("Bearer {}", config.api_key.expose())).map_err(|e| {
+            ValidationError::new("api_key", "is not a valid header value").with_source(e)
+        })?;
+    auth.set_sensitive(true);
+
+    let mut builder = Request::builder()
+        .method(endpoint.method())
+        .uri(url(&config.base_url, endpoint))
+        .header(AUTHORIZATION, auth)
+        .header(USER_AGENT, USER_AGENT_VALUE)
+        .header(ACCEPT, "application/json");
+    if body.is_some() {
+        builder = builder.header(CONTENT_TYPE, "application/json");
+    }
+    builder.body(body.unwrap_or_default()).map_err(|e| {
+        // Only reachable with a base URL the url crate accepts and the http crate does not.
+        Error::Validation(
+            ValidationError::new("base_url", "could not be used to build a request").with_source(e),
+        )
+    })
+}
+
+/// Reads a response: unwraps `{"status": true, "data": ...}` into the endpoint's output, and
+/// turns everything else (an error status, `"status": false` even with a 2xx, a body that is
+/// not the documented JSON) into an [`Error`]. No I/O.
+///
+/// ```
+/// use atoms_webhook_transport::{decode, endpoint::CreateWebhook};
+/// let ok = http::Response::builder()
+///     .status(201)
+///     .body(br#"{"status":true,"data":"64f0c0ffee0000000000abcd"}"#.to_vec())
+///     .unwrap();
+/// assert_eq!(decode::<CreateWebhook>(ok)?.as_str(), "64f0c0ffee0000000000abcd");
+/// # Ok::<(), atoms_webhook_transport::Error>(())
+/// ```
+pub fn decode<R: Endpoint + ?Sized>(response: Response<Vec<u8>>) -> Result<R::Output, Error> {
+    decode_at::<R>(response, SystemTime::now())
+}
+
+/// [`decode`] with the current time given, for a `Retry-After` that is an HTTP date.
+pub fn decode_at<R: Endpoint + ?Sized>(
+    response: Response<Vec<u8>>,
+    now: SystemTime,
+) -> Result<R::Output, Error> {
+    let status = response.status();
+    let body = response.body();
+    if !status.is_success() {
+        return Err(api_error(status, response.headers(), body, now).into());
+    }
+    match atoms_webhook_models::from_slice::<ApiResponse<R::Data>>(body) {
+        Ok(envelope) if envelope.status => {
+            R::output(envelope.data).map_err(|e| decode_error(status, body, e))
+        }
+        Ok(_) => Err(api_error(status, response.headers(), body, now).into()),
+        Err(parse) => {
+            // A 2xx whose body is an error envelope: report the server's messages, not the
+            // missing `data`.
+            if let Ok(err) = serde_json::from_slice::<ApiErrorBody>(body) {
+                if err.status == Some(false) {
+                    return Err(api_error(status, response.headers(), body, now).into());
+                }
+            }
+            Err(decode_error(status, body, parse))
+        }
+    }
+}
+
+fn decode_error(status: http::StatusCode, body: &[u8], e: ParseError) -> Error {
+    Error::Decode {
+        status,
+        path: e.path().to_owned(),
+        snippet: snippet(body),
+        source: Box::new(e),
+    }
+}
+
+/// Builds the [`ApiError`] of an error response, whatever its body.
+pub fn api_error(
+    status: http::StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> ApiError {
+    let messages = serde_json::from_slice::<ApiErrorBody>(body)
+        .map(|b| b.messages())
+        .unwrap_or_default();
+    ApiError::new(status, messages, snippet(body), retry_after(headers, now))
+}
+
+/// The delay a response asks for: `retry-after-ms` (milliseconds, as some gateways send), else
+/// `Retry-After` as delta seconds or as an HTTP date (a date in the past is zero).
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms.min(1e12) / 1000.0));
+    }
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A short, printable start of a body for error messages: invalid UTF-8 replaced, whitespace
+/// runs collapsed, the values of JSON keys that look secret masked (a list of webhooks carries
+/// every signing secret), cut at [`SNIPPET_CHARS`] characters on a character boundary.
+///
+/// ```
+/// use atoms_webhook_transport::snippet;
+/// let s = snippet(br#"{"_id":"1",  "decryptedSecretKey":"whsec-abc"}"#);
+/// assert_eq!(s, r#"{"_id":"1", "decryptedSecretKey":"[redacted]"}"#);
+/// ```
+pub fn snippet(body: &[u8]) -> String {
+    // Only the start matters; leave room for masking and multi-byte characters.
+    let head = &body[..body.len().min(SNIPPET_CHARS * 8)];
+    let text = String::from_utf8_lossy(head);
+    let masked = mask_secrets(&text);
+    let mut out = String::with_capacity(SNIPPET_CHARS + 3);
+    let mut count = 0;
+    let mut in_space = false;
+    for c in masked.trim().chars() {
+        let c = if c.is_whitespace() || c.is_control() {
+            if in_space {
+                continue;
+            }
+            in_space = true;
+            ' '
+        } else {
+            in_space = false;
+            c
+        };
+        if count == SNIPPET_CHARS {
+            out.push('…');
+            return out;
+        }
+        out.push(c);
+        count += 1;
+    }
+    if head.len() < body.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Key names whose string values are masked in snippets.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "token",
+        "apikey",
+        "api_key",
+        "authorization",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// Replaces the string value of every `"<secret-looking key>": "..."` with `[redacted]`.
+fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(len) = string_len(after) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let key = &after[..len];
+        out.push('"');
+        out.push_str(key);
+        out.push('"');
+        rest = &after[len + 1..];
+        let trimmed = rest.trim_start();
+        if is_secret_key(key) && trimmed.starts_with(':') {
+            let after_colon = trimmed[1..].trim_start();
+            if let Some(value) = after_colon.strip_prefix('"') {
+                out.push_str(&rest[..rest.len() - after_colon.len()]);
+                out.push_str("\"[redacted]\"");
+                rest = match string_len(value) {
+                    Some(n) => &value[n + 1..],
+                    None => "",
+                };
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of a JSON string's content up to its closing quote, or `None` when unterminated.
+fn string_len(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_secret_values_only() {
+        assert_eq!(
+            mask_secrets(r#"{"url":"u","decryptedSecretKey" : "s\"x","token":1,"apiKey":"k"}"#),
+            r#"{"url":"u","decryptedSecretKey" : "[redacted]","token":1,"apiKey":"[redacted]"}"#
+        );
+        assert_eq!(
+            mask_secrets(r#"{"secret":"unterminated"#),
+            r#"{"secret":"[redacted]""#
+        );
+        assert_eq!(mask_secrets("<html>\"x</html>"), "<html>\"x</html>");
+    }
+
+    #[test]
+    fn snippet_is_short_and_char_safe() {
+        assert_eq!(snippet(b""), "");
+        assert_eq!(snippet(b"  a \n\n b  "), "a b");
+        let long = "é".repeat(500);
+        let s = snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
+        assert!(s.ends_with('…'));
+        let s = snippet(&[0xff, b'a']);
+        assert_eq!(s, "\u{fffd}a");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let h = |k: &str, v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+            m
+        };
+        assert_eq!(
+            retry_after(&h("retry-after", "7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&h("retry-after-ms", "1500"), now),
+            Some(Duration::from_millis(1500))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            retry_after(&h("retry-after", &date), now),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(
+            retry_after(&h("retry-after", &past), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&h("retry-after", "soon"), now), None);
+        assert_eq!(retry_after(&h("retry-after", "-1"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+}
