@@ -491,6 +491,46 @@ fn cascade_delete(f: &dyn Flavor) {
     assert!(emu.webhooks().is_empty());
 }
 
+fn cascade_failure_reports_what_was_removed(f: &dyn Flavor) {
+    let emu = emulator();
+    let c = client(f, &emu);
+    let w = c
+        .create_webhook(
+            CreateWebhookRequest::new("https://example.com/cf", "")
+                .event(AGENT_A, Pre)
+                .event(AGENT_B, Post),
+        )
+        .unwrap();
+    // The first clear succeeds (answered by the fault queue), the second fails with a 400,
+    // which is not retried.
+    let hits_before = emu.hits(Op::ClearSubscriptions);
+    emu.inject(
+        Op::ClearSubscriptions,
+        Fault::Respond {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: r#"{"status":true,"data":"Subscriptions deleted successfully"}"#.into(),
+        },
+        1,
+    );
+    emu.inject(Op::ClearSubscriptions, Fault::status(400), 1);
+    let err = c.delete_webhook_cascade(w.as_str(), false).unwrap_err();
+    let Error::CascadeIncomplete { report, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(emu.hits(Op::ClearSubscriptions) - hits_before, 2);
+    assert_eq!(report.agents.len(), 1, "only the first agent was cleared");
+    assert_eq!(report.webhook_id, w);
+    assert_eq!(source.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert!(
+        err.to_string().contains("stopped after clearing 1 agent"),
+        "{err}"
+    );
+    assert_eq!(emu.hits(Op::DeleteWebhook), 0, "the webhook is not deleted");
+    assert_eq!(emu.webhooks().len(), 1);
+}
+
 // ----- retries ------------------------------------------------------------------------------
 
 fn retries_503_then_succeeds(f: &dyn Flavor) {
@@ -711,6 +751,7 @@ conformance!(
     add_events_keeps_current_ones,
     add_events_refuses_to_drop_other_webhooks,
     cascade_delete,
+    cascade_failure_reports_what_was_removed,
     retries_503_then_succeeds,
     retry_after_is_honoured,
     create_is_not_repeated_after_a_timeout,

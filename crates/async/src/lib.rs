@@ -344,11 +344,18 @@ impl Client {
                 per_agent.push((agent_id, subscriptions));
             }
             let plan = plan::plan_cascade_delete(&webhook, &per_agent, force)?;
-            for clear in &plan.clears {
-                self.execute(clear.clone()).await?;
+            for (done, clear) in plan.clears.iter().enumerate() {
+                if let Err(e) = self.execute(clear.clone()).await {
+                    return Err(plan.incomplete(done, e));
+                }
             }
-            let message = self.execute(plan.delete.clone()).await?;
-            Ok(plan.into_report(message))
+            match self.execute(plan.delete.clone()).await {
+                Ok(message) => Ok(plan.into_report(message)),
+                Err(e) => {
+                    let cleared = plan.clears.len();
+                    Err(plan.incomplete(cleared, e))
+                }
+            }
         }
         .instrument(trace::operation_span("delete_webhook_cascade"))
         .await

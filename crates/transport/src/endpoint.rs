@@ -4,7 +4,7 @@
 //! `http::Request` and [`crate::decode`] turns the response into its [`Endpoint::Output`].
 
 use atoms_webhook_models::{
-    AgentId, CreateWebhookRequest, EventType, ParseError, ReplaceSubscriptionsRequest,
+    AgentId, CreateWebhookRequest, EventType, OneOrMany, ParseError, ReplaceSubscriptionsRequest,
     UpdateWebhookRequest, Webhook, WebhookId, WebhookSubscription,
 };
 use http::Method;
@@ -100,58 +100,6 @@ impl IdData {
     }
 }
 
-/// `data` that is one object or an array of them (`GET /webhook` answers either way).
-///
-/// Unlike an untagged enum, it keeps the JSON path of an error inside an element
-/// (`data[3].subscriptions`), because it looks at the first token and then parses one shape.
-#[derive(Clone, PartialEq, Debug)]
-pub enum OneOrManyData<T> {
-    /// A single object.
-    One(T),
-    /// An array.
-    Many(Vec<T>),
-}
-
-impl<T> OneOrManyData<T> {
-    /// All items as a vector.
-    pub fn into_vec(self) -> Vec<T> {
-        match self {
-            OneOrManyData::One(t) => vec![t],
-            OneOrManyData::Many(v) => v,
-        }
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrManyData<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
-            type Value = OneOrManyData<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object or an array of objects")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(item) = seq.next_element()? {
-                    out.push(item);
-                }
-                Ok(OneOrManyData::Many(out))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Self::Value, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(OneOrManyData::One)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
 /// `GET /webhook`: every webhook of the organization.
 ///
 /// The server may answer with one object instead of an array; that is read as a list of one.
@@ -168,7 +116,7 @@ impl ListWebhooks {
 
 impl Endpoint for ListWebhooks {
     type Output = Vec<Webhook>;
-    type Data = OneOrManyData<Webhook>;
+    type Data = OneOrMany<Webhook>;
     fn name(&self) -> &'static str {
         "list_webhooks"
     }
@@ -204,7 +152,7 @@ impl GetWebhook {
 
 impl Endpoint for GetWebhook {
     type Output = Webhook;
-    type Data = OneOrManyData<Webhook>;
+    type Data = OneOrMany<Webhook>;
     fn name(&self) -> &'static str {
         "get_webhook"
     }
@@ -225,9 +173,9 @@ impl Endpoint for GetWebhook {
     }
     fn output(data: Self::Data) -> Result<Self::Output, ParseError> {
         match data {
-            OneOrManyData::One(w) => Ok(w),
-            OneOrManyData::Many(mut v) if v.len() == 1 => Ok(v.remove(0)),
-            OneOrManyData::Many(v) => Err(ParseError::new(
+            OneOrMany::One(w) => Ok(w),
+            OneOrMany::Many(mut v) if v.len() == 1 => Ok(v.remove(0)),
+            OneOrMany::Many(v) => Err(ParseError::new(
                 "data",
                 format!("expected one webhook, got an array of {}", v.len()),
             )),
@@ -426,7 +374,7 @@ impl GetAgentSubscriptions {
 
 impl Endpoint for GetAgentSubscriptions {
     type Output = Vec<WebhookSubscription>;
-    type Data = OneOrManyData<WebhookSubscription>;
+    type Data = OneOrMany<WebhookSubscription>;
     fn name(&self) -> &'static str {
         "get_agent_subscriptions"
     }

@@ -86,6 +86,22 @@ pub enum Error {
         id: WebhookId,
     },
 
+    /// A cascade delete failed part way: `report` lists the agents whose subscriptions were
+    /// already cleared (they are gone), `source` says what failed next. The webhook itself was
+    /// not deleted unless every clear succeeded and the delete's answer was lost.
+    #[error(
+        "cascade delete of webhook {} stopped after clearing {} agent(s): {source}",
+        report.webhook_id,
+        report.agents.len()
+    )]
+    CascadeIncomplete {
+        /// What was removed before the failure.
+        report: Box<crate::plan::CascadeReport>,
+        /// The failure.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The webhook was created, but fetching its signing secret then failed. The webhook
     /// exists: do not create it again, fetch its secret with its id.
     #[error("webhook {id} was created, but fetching its signing secret failed: {source}")]
@@ -148,6 +164,7 @@ impl Error {
             Error::Api(e) => Some(e.status),
             Error::Decode { status, .. } => Some(*status),
             Error::CreatedWithoutSecret { source, .. } => source.status(),
+            Error::CascadeIncomplete { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -157,6 +174,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e),
             Error::CreatedWithoutSecret { source, .. } => source.api(),
+            Error::CascadeIncomplete { source, .. } => source.api(),
             _ => None,
         }
     }

@@ -216,6 +216,21 @@ impl CascadePlan {
             ..self.report
         }
     }
+
+    /// The error for a plan that failed after its first `cleared` clears succeeded: the
+    /// report then lists only those agents, so nothing removed goes unreported.
+    pub fn incomplete(self, cleared: usize, source: Error) -> Error {
+        let mut report = self.report;
+        let done: Vec<AgentId> = self.clears[..cleared.min(self.clears.len())]
+            .iter()
+            .map(|c| c.agent_id.clone())
+            .collect();
+        report.agents.retain(|a| done.contains(&a.agent_id));
+        Error::CascadeIncomplete {
+            report: Box::new(report),
+            source: Box::new(source),
+        }
+    }
 }
 
 /// Plans deleting `webhook` with every subscription to it, given the current subscriptions of
