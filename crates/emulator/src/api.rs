@@ -55,7 +55,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-type SharedState = AxState<Arc<Shared>>;
+pub(crate) type SharedState = AxState<Arc<Shared>>;
 
 // ----- answers ------------------------------------------------------------------------------------
 
@@ -74,7 +74,7 @@ impl ApiError {
         }
     }
 
-    fn bad_request(messages: Vec<String>) -> Self {
+    pub(crate) fn bad_request(messages: Vec<String>) -> Self {
         let mut unique: Vec<String> = Vec::with_capacity(messages.len());
         for m in messages {
             if !unique.contains(&m) {
@@ -104,11 +104,11 @@ impl From<StateError> for ApiError {
     }
 }
 
-fn ok<T: Serialize>(status: StatusCode, data: T) -> Response {
+pub(crate) fn ok<T: Serialize>(status: StatusCode, data: T) -> Response {
     (status, Json(ApiResponse::ok(data))).into_response()
 }
 
-type Answer = Result<Response, ApiError>;
+pub(crate) type Answer = Result<Response, ApiError>;
 
 // ----- input helpers --------------------------------------------------------------------------------
 
@@ -131,7 +131,9 @@ fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
     }
 }
 
-fn path_webhook_id(path: Result<Path<String>, PathRejection>) -> Result<WebhookId, ApiError> {
+pub(crate) fn path_webhook_id(
+    path: Result<Path<String>, PathRejection>,
+) -> Result<WebhookId, ApiError> {
     match path {
         Ok(Path(raw)) => webhook_id(&raw),
         Err(_) => Err(ApiError::new(
@@ -149,7 +151,7 @@ fn path_agent_id(path: Result<Path<String>, PathRejection>) -> Result<AgentId, A
 }
 
 /// The body as a JSON object. The messages describe the problem without quoting the body.
-fn json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -31,6 +31,9 @@ pub enum EmulatorError {
     /// The background thread ended before it reported that it was serving.
     #[error("the emulator thread ended before it started serving")]
     ThreadExited,
+    /// The HTTP client that sends deliveries could not be built (TLS back end unavailable).
+    #[error("could not build the delivery HTTP client")]
+    DeliveryClient(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A seeded agent's id is not a 24-character hexadecimal ObjectId.
     #[error("seeded agent id {id:?} is not a 24-character hexadecimal id")]
     InvalidAgentId {

@@ -11,6 +11,29 @@
 //! next requests fail or wait ([`Fault`]), [`Emulator::connections`] counts TCP connections (to
 //! check keep-alive), and [`Emulator::webhooks`] shows the state.
 //!
+//! Event delivery: [`Emulator::simulate_call`] (blocking) and [`Emulator::simulate_call_async`]
+//! play one call ([`CallOptions`]) and POST its three events, signed with each webhook's secret
+//! (`X-Signature`), to the subscribed webhooks, in order, with a 30 s timeout
+//! ([`EmulatorBuilder::delivery_timeout`]) and no retries, like the platform. Every attempt is
+//! logged ([`Emulator::deliveries`], [`DeliveryRecord`]) and one stderr line (via `tracing`)
+//! says how it went, without body, secret or phone number. [`sample`] builds the same bodies
+//! without a server.
+//!
+//! Emulator-only routes (same Bearer key as the API; not counted as API operations, never
+//! faulted; answers use the API's envelopes):
+//!
+//! | method | path | body / query | success `data` |
+//! |---|---|---|---|
+//! | POST | `/_emulator/calls` | call options (below) | a [`CallReport`] (`{"callId", "deliveries": [records]}`), once every delivery has ended; HTTP 201 |
+//! | GET | `/_emulator/deliveries` | optional `callId`, `webhookId` query filters | array of [`DeliveryRecord`] |
+//! | DELETE | `/_emulator/deliveries` | none | `"Delivery log cleared"` |
+//! | POST | `/_emulator/webhooks/{id}/status` | `{"status": "enabled" \| "disabled"}` | the webhook id |
+//!
+//! Call options: `agentId` (required, 24 hex), and optionally `fromNumber`, `toNumber`,
+//! `direction` (`"outbound"`/`"inbound"`), `callStatus`, `turns` (0 to 200), `callId`,
+//! `variables` (object), `duration` (seconds, 0 to 86400); `null` means the default and unknown
+//! fields are refused. Bad input is a 400 naming every problem.
+//!
 //! ```
 //! use atoms_webhook_emulator::{Emulator, Fault, Op};
 //!
@@ -33,9 +56,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod admin;
 mod api;
 mod control;
+mod delivery;
 mod error;
+pub mod sample;
 mod server;
 mod shared;
 mod state;
@@ -45,13 +71,18 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atoms_webhook_models::{ids::is_object_id, AgentId, Webhook};
+use atoms_webhook_models::{ids::is_object_id, AgentId, Webhook, WebhookId, WebhookStatus};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
 pub use control::{Fault, Op};
+pub use delivery::{
+    CallReport, DeliveryOutcome, DeliveryRecord, DEFAULT_DELIVERY_TIMEOUT, MAX_LOGGED_DELIVERIES,
+};
 pub use error::EmulatorError;
+pub use sample::{CallOptions, Direction};
 
+use delivery::Deliverer;
 use shared::{Done, DoneGuard, Shared};
 use state::{AgentRecord, State};
 
@@ -128,6 +159,135 @@ impl Emulator {
         self.shared.state().list_webhooks()
     }
 
+    /// Enables or disables a webhook (no public API operation does this). A disabled webhook
+    /// receives no deliveries. False when no webhook has this id.
+    pub fn set_webhook_status(&self, id: &WebhookId, status: WebhookStatus) -> bool {
+        self.shared.state().set_webhook_status(id, status).is_ok()
+    }
+
+    /// Simulates one call and delivers its three events like the platform: `pre-conversation`,
+    /// then `post-conversation`, then `analytics-completed`, each to every enabled webhook
+    /// subscribed to `opts.agent_id` and that event type (an event starts once every delivery
+    /// of the previous one has ended). Each delivery is one signed POST with the webhook's
+    /// custom headers, the builder's [`delivery_timeout`](EmulatorBuilder::delivery_timeout)
+    /// and no retry. Returns when all are done; every attempt is also in
+    /// [`Emulator::deliveries`].
+    ///
+    /// This blocking form runs the deliveries on a thread and runtime of their own and waits
+    /// for them, so it works from code without tokio and from a multi-thread runtime (where
+    /// it waits inside [`tokio::task::block_in_place`], so that receivers on that runtime keep
+    /// running).
+    ///
+    /// # Panics
+    /// When called on a current-thread tokio runtime (the default of `#[tokio::test]`): waiting
+    /// there would stop every task of that runtime, receivers included. Use
+    /// [`Emulator::simulate_call_async`] there.
+    pub fn simulate_call(&self, opts: CallOptions) -> CallReport {
+        let run = || {
+            std::thread::scope(|scope| {
+                let worker = std::thread::Builder::new()
+                    .name("atoms-emulator-delivery".to_owned())
+                    .spawn_scoped(
+                        scope,
+                        || match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(runtime) => {
+                                runtime.block_on(delivery::run_call(&self.shared, &opts))
+                            }
+                            Err(e) => delivery::fail_call(
+                                &self.shared,
+                                &opts,
+                                &format!("could not start the delivery runtime: {e}"),
+                            ),
+                        },
+                    );
+                match worker {
+                    Ok(worker) => match worker.join() {
+                        Ok(report) => report,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    },
+                    Err(e) => delivery::fail_call(
+                        &self.shared,
+                        &opts,
+                        &format!("could not start the delivery thread: {e}"),
+                    ),
+                }
+            })
+        };
+        match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Err(_) => run(),
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            Ok(_) => panic!(
+                "Emulator::simulate_call would block a current-thread tokio runtime; \
+                 use simulate_call_async there"
+            ),
+        }
+    }
+
+    /// Like [`Emulator::simulate_call`], on the caller's tokio runtime (any flavor). The
+    /// deliveries of one event are spawned as tasks on it.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use atoms_webhook_emulator::{CallOptions, Emulator};
+    /// use atoms_webhook_models::{Verifier, WebhookEvent};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A receiver that keeps the raw bodies and signatures.
+    /// let got: Arc<Mutex<Vec<(Vec<u8>, String)>>> = Arc::default();
+    /// let keep = got.clone();
+    /// let receiver = axum::Router::new().route(
+    ///     "/hook",
+    ///     axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+    ///         let sig = headers["x-signature"].to_str().unwrap_or_default().to_owned();
+    ///         keep.lock().unwrap().push((body.to_vec(), sig));
+    ///     }),
+    /// );
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let hook = format!("http://{}/hook", listener.local_addr()?);
+    /// tokio::spawn(async move { axum::serve(listener, receiver).await });
+    ///
+    /// let emu = Emulator::builder().start().await?;
+    /// let agent = "60d0fe4f5311236168a109ca";
+    /// let http = reqwest::Client::builder().no_proxy().build()?;
+    /// let webhook = serde_json::json!({"endpoint": hook, "description": "CRM", "events": [
+    ///     {"agentId": agent, "eventType": "post-conversation"}]});
+    /// http.post(format!("{}/webhook", emu.url()))
+    ///     .bearer_auth(emu.api_key())
+    ///     .header("content-type", "application/json")
+    ///     .body(webhook.to_string())
+    ///     .send().await?.error_for_status()?;
+    ///
+    /// let report = emu.simulate_call_async(CallOptions::new().agent_id(agent)).await;
+    /// assert!(report.all_delivered());
+    /// assert_eq!(report.deliveries.len(), 1); // subscribed to one event type
+    ///
+    /// let secret = emu.webhooks()[0].decrypted_secret_key.clone().unwrap();
+    /// let (body, signature) = got.lock().unwrap()[0].clone();
+    /// let event = Verifier::new(secret)?.verify_and_parse(&body, &signature)?;
+    /// assert!(matches!(event, WebhookEvent::PostConversation(_)));
+    /// assert_eq!(event.call_id(), Some(report.call_id));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn simulate_call_async(&self, opts: CallOptions) -> CallReport {
+        delivery::run_call(&self.shared, &opts).await
+    }
+
+    /// Every delivery attempt so far (of every call, from the methods and from
+    /// `POST /_emulator/calls`), oldest first; at most [`MAX_LOGGED_DELIVERIES`].
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.shared.deliverer().records()
+    }
+
+    /// Empties the delivery log.
+    pub fn clear_deliveries(&self) {
+        self.shared.deliverer().clear();
+    }
+
     /// Stops the server: no new connections, requests in flight get up to a second to finish.
     /// Waits until the server has ended, except when it runs on a current-thread runtime (from
     /// [`EmulatorBuilder::start`]), where waiting could deadlock: it then ends at that runtime's
@@ -168,6 +328,7 @@ pub struct EmulatorBuilder {
     api_key: String,
     listen: SocketAddr,
     agents: Vec<(AgentId, String, String)>,
+    delivery_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -176,6 +337,7 @@ impl Default for EmulatorBuilder {
             api_key: DEFAULT_API_KEY.to_owned(),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             agents: Vec::new(),
+            delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
         }
     }
 }
@@ -186,6 +348,7 @@ impl std::fmt::Debug for EmulatorBuilder {
             .field("api_key", &"[redacted]")
             .field("listen", &self.listen)
             .field("agents", &self.agents)
+            .field("delivery_timeout", &self.delivery_timeout)
             .finish()
     }
 }
@@ -213,6 +376,13 @@ impl EmulatorBuilder {
     ) -> Self {
         self.agents
             .push((id.into(), name.into(), description.into()));
+        self
+    }
+
+    /// How long one delivery may take, from connecting to the response status (default
+    /// [`DEFAULT_DELIVERY_TIMEOUT`], the platform's 30 s). Longer is a failed delivery.
+    pub fn delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.delivery_timeout = timeout;
         self
     }
 
@@ -317,9 +487,12 @@ impl EmulatorBuilder {
                 description: description.clone(),
             });
         }
+        let deliverer = Deliverer::new(self.delivery_timeout)
+            .map_err(|e| EmulatorError::DeliveryClient(Box::new(e)))?;
         Ok(Arc::new(Shared::new(
             State::new(agents),
             self.api_key.clone(),
+            deliverer,
         )))
     }
 }
@@ -352,6 +525,19 @@ mod tests {
         assert_send_sync::<EmulatorBuilder>();
         assert_send_sync::<Fault>();
         assert_send_sync::<EmulatorError>();
+        assert_send_sync::<CallOptions>();
+        assert_send_sync::<CallReport>();
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn simulate_call_async_is_send() {
+        let emu = Emulator::builder().start_background().unwrap();
+        let future = emu.simulate_call_async(CallOptions::new());
+        assert_send(&future);
+        drop(future);
+        emu.shutdown();
     }
 
     #[test]

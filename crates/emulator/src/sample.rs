@@ -33,10 +33,9 @@ use std::time::Duration;
 
 use atoms_webhook_models::{
     AgentId, Analytics, AnalyticsCompletedEvent, AnalyticsCompletedMetadata, CallData,
-    CallDirection, CallId, CallStatus, ConversationType, DeliveryId, EventType, Metric,
-    MetricType, MetricValue, PostConversationEvent, PostConversationMetadata,
-    PreConversationEvent, PreConversationMetadata, Role, Timestamp, TranscriptTurn, Variables,
-    WebhookEvent,
+    CallDirection, CallId, CallStatus, ConversationType, DeliveryId, EventType, Metric, MetricType,
+    MetricValue, PostConversationEvent, PostConversationMetadata, PreConversationEvent,
+    PreConversationMetadata, Role, Timestamp, TranscriptTurn, Variables, WebhookEvent,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, SubsecRound, TimeDelta, Utc};
 use rand::{Rng, RngCore};
@@ -461,7 +460,9 @@ impl Script {
             first_name,
             amount: text("due_amount", "18500"),
             due,
-            promise: (due_day + TimeDelta::days(3)).format("%Y-%m-%d").to_string(),
+            promise: (due_day + TimeDelta::days(3))
+                .format("%Y-%m-%d")
+                .to_string(),
             lender: text("lender_name", "Sahyog Finance"),
         }
     }
@@ -476,7 +477,7 @@ impl Script {
     }
 }
 
-/// The agent's lines in order; the last one closes the call.
+/// The agent's lines, one per exchange; the last two close the call.
 const AGENT_LINES: [&str; 6] = [
     "नमस्ते {first} जी, मैं {lender} से {agent} बोल रही हूँ। क्या अभी दो मिनट बात कर सकते हैं?",
     "आपके personal loan की ₹{amount} की EMI {due} को due है। बस उसी का reminder देने के लिए call किया है।",
@@ -485,7 +486,7 @@ const AGENT_LINES: [&str; 6] = [
     "क्या payment से जुड़ी कोई और जानकारी चाहिए?",
     "आपका समय देने के लिए धन्यवाद {first} जी। Have a great day!",
 ];
-/// The user's answers, in the same order.
+/// The user's answers, one per exchange.
 const USER_LINES: [&str; 6] = [
     "हाँ, बोलिए।",
     "अच्छा… इस महीने salary थोड़ी late आ रही है। क्या थोड़ा time मिल सकता है?",
@@ -494,26 +495,29 @@ const USER_LINES: [&str; 6] = [
     "नहीं, बस इतना ही। Thank you.",
     "आपको भी, bye!",
 ];
-/// Said between the script's middle and its closing line by calls longer than the script.
+/// Exchanges that calls longer than the script have before the closing ones.
 const AGENT_FILLERS: [&str; 2] = [
-    "जी, मैं check करती हूँ… आपका auto-debit mandate अभी active नहीं है, मैं उसका link भी भेज देती हूँ।",
-    "Sure, statement आपके registered email पर भेज दिया है।",
+    "क्या आप auto-debit भी set up करना चाहेंगी, ताकि अगली बार reminder की ज़रूरत न पड़े?",
+    "ज़रूर। क्या मैं आपके registered email पर पिछले तीन महीने का statement भी भेज दूँ?",
 ];
-const USER_FILLERS: [&str; 2] = [
-    "एक बात और, क्या मेरा auto-debit set up है?",
-    "ठीक है, please last तीन महीने का statement भी भेज दीजिए।",
-];
+const USER_FILLERS: [&str; 2] = ["हाँ, उसका link भी भेज दीजिए।", "हाँ, please भेज दीजिए।"];
 
-/// The `k`-th of `count` lines of one speaker: the script in order, fillers in the middle of
-/// long calls, and the closing line last once the script is used up.
-fn line(lines: &[&'static str; 6], fillers: &[&'static str; 2], k: usize, count: usize) -> &'static str {
-    let closing = lines.len() - 1;
-    if count > closing && k == count - 1 {
-        lines[closing]
-    } else if k < closing {
-        lines[k]
+/// One speaker's line of exchange `k` of `exchanges`: the script in order; in calls longer
+/// than the script, fillers after the first four exchanges and the two closing ones last.
+fn line(
+    lines: &[&'static str; 6],
+    fillers: &[&'static str; 2],
+    k: usize,
+    exchanges: usize,
+) -> &'static str {
+    const OPENING: usize = 4;
+    let closing = lines.len() - OPENING;
+    if exchanges <= lines.len() || k < OPENING {
+        lines[k.min(lines.len() - 1)]
+    } else if k + closing >= exchanges {
+        lines[OPENING + k + closing - exchanges]
     } else {
-        fillers[(k - closing) % fillers.len()]
+        fillers[(k - OPENING) % fillers.len()]
     }
 }
 
@@ -528,7 +532,8 @@ fn transcript(
     if turns == 0 {
         return Vec::new();
     }
-    let (agent_count, user_count) = (turns - turns / 2, turns / 2);
+    // Exchange k is agent turn 2k and user turn 2k+1; an odd count ends with the agent.
+    let exchanges = turns - turns / 2;
     let span = (end - answer).num_milliseconds().max(0);
     let first = answer + TimeDelta::milliseconds((span / 10).min(1500));
     let last = end - TimeDelta::milliseconds((span / 10).min(1000));
@@ -543,9 +548,15 @@ fn transcript(
             }
             previous = Some(at);
             let (role, text) = if i % 2 == 0 {
-                (Role::Agent, line(&AGENT_LINES, &AGENT_FILLERS, i / 2, agent_count))
+                (
+                    Role::Agent,
+                    line(&AGENT_LINES, &AGENT_FILLERS, i / 2, exchanges),
+                )
             } else {
-                (Role::User, line(&USER_LINES, &USER_FILLERS, i / 2, user_count))
+                (
+                    Role::User,
+                    line(&USER_LINES, &USER_FILLERS, i / 2, exchanges),
+                )
             };
             let mut turn = TranscriptTurn::default();
             turn.role = Some(role);
@@ -601,14 +612,13 @@ fn analytics(
         (
             format!(
                 "{} from {} reminded {} that the personal-loan EMI of ₹{} is due on {}. The \
-                 customer asked for a few more days because her salary is late, and promised to \
+                 customer asked for a few more days because their salary is late, and promised to \
                  pay the full amount by {} through UPI. A payment link was sent by SMS.",
                 script.agent,
                 script.lender,
                 script.customer,
                 script.amount,
                 script.due,
-                script.promise,
                 script.promise
             ),
             "promise_to_pay",
@@ -650,7 +660,7 @@ fn analytics(
             MetricValue::String(promise_date),
             0.95,
             if promised {
-                "The customer named a date by which she will pay.".to_owned()
+                "The customer named a date by which they will pay.".to_owned()
             } else {
                 "No payment date was agreed during the call.".to_owned()
             },
@@ -782,7 +792,7 @@ mod tests {
 
     #[test]
     fn completed_call_is_consistent() {
-        let opts = CallOptions::new().turns(9).variable("loan_id", 42);
+        let opts = CallOptions::new().turns(13).variable("loan_id", 42);
         let events = generate(&opts, Utc::now());
         let p = post(&events);
         let data = p.metadata.call_data.as_ref().unwrap();
@@ -802,21 +812,44 @@ mod tests {
         assert!(p.metadata.recording_url.is_some());
 
         let turns = p.metadata.transcript.as_ref().unwrap();
-        assert_eq!(turns.len(), 9);
+        assert_eq!(turns.len(), 13);
         let mut previous = answer.datetime().unwrap();
         for (i, t) in turns.iter().enumerate() {
             let expected = if i % 2 == 0 { Role::Agent } else { Role::User };
             assert_eq!(t.role.as_ref(), Some(&expected), "turn {i}");
             let at = t.timestamp.as_ref().unwrap();
             assert!(is_api_timestamp(at));
-            assert!(at.datetime().unwrap() > previous, "turn {i} not after the previous");
+            assert!(
+                at.datetime().unwrap() > previous,
+                "turn {i} not after the previous"
+            );
             assert!(at.datetime().unwrap() <= end.datetime().unwrap());
             previous = at.datetime().unwrap();
-            assert!(!t.text().contains('{'), "unfilled placeholder: {}", t.text());
+            assert!(
+                !t.text().contains('{'),
+                "unfilled placeholder: {}",
+                t.text()
+            );
         }
         assert!(turns.iter().any(|t| !t.text().is_ascii()));
-        // Long calls still end with the goodbye.
-        assert!(turns[8].text().contains("धन्यवाद"), "{}", turns[8].text());
+        // Calls longer than the script say fillers, then still end with the goodbyes.
+        assert!(
+            turns[8].text().contains("auto-debit"),
+            "{}",
+            turns[8].text()
+        );
+        assert!(turns[9].text().contains("link"), "{}", turns[9].text());
+        assert!(
+            turns[10].text().contains("और जानकारी"),
+            "{}",
+            turns[10].text()
+        );
+        assert!(
+            turns[11].text().contains("बस इतना ही"),
+            "{}",
+            turns[11].text()
+        );
+        assert!(turns[12].text().contains("धन्यवाद"), "{}", turns[12].text());
 
         let vars = p.metadata.variables.as_ref().unwrap();
         let keys: Vec<&str> = vars.iter().map(|(k, _)| k).collect();
@@ -866,7 +899,10 @@ mod tests {
         let WebhookEvent::PreConversation(pre) = &events[0] else {
             panic!("pre first")
         };
-        assert_eq!(pre.metadata.from_phone.as_deref(), Some(DEFAULT_USER_NUMBER));
+        assert_eq!(
+            pre.metadata.from_phone.as_deref(),
+            Some(DEFAULT_USER_NUMBER)
+        );
         assert_eq!(pre.metadata.to_phone.as_deref(), Some(DEFAULT_AGENT_NUMBER));
         assert_eq!(
             pre.metadata.conversation_type,
@@ -925,7 +961,10 @@ mod tests {
         assert!(a.summary.as_deref().unwrap().contains("Kabir Shah"));
 
         let big = generate(&CallOptions::new().turns(10_000), Utc::now());
-        assert_eq!(post(&big).metadata.transcript.as_ref().unwrap().len(), MAX_TURNS);
+        assert_eq!(
+            post(&big).metadata.transcript.as_ref().unwrap().len(),
+            MAX_TURNS
+        );
     }
 
     #[test]
@@ -939,7 +978,14 @@ mod tests {
             assert_eq!(keys, ["url", "description", "event", "metadata", "id"]);
         }
         let v = events[0].to_value();
-        for k in ["agentId", "eventType", "conversationType", "toPhone", "fromPhone", "callId"] {
+        for k in [
+            "agentId",
+            "eventType",
+            "conversationType",
+            "toPhone",
+            "fromPhone",
+            "callId",
+        ] {
             assert!(v["metadata"].get(k).is_some(), "pre-conversation {k}");
         }
     }

@@ -18,6 +18,7 @@ use axum::{
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::admin;
 use crate::api::{self, ApiError};
 use crate::control::{Fault, Op};
 use crate::shared::{DoneGuard, Shared};
@@ -26,14 +27,15 @@ use crate::shared::{DoneGuard, Shared};
 /// drops them.
 pub(crate) const GRACE: Duration = Duration::from_secs(1);
 
-/// The whole application: the API, then (later) emulator-only routes under `/_emulator/...`,
-/// a JSON 404 for anything else, and the response-wide layers.
+/// The whole application: the API, the emulator-only routes under `/_emulator/...`, a JSON
+/// 404 for anything else, and the response-wide layers.
 ///
 /// New routes are merged here; they do not pass through the API's gate (no auth, no hit
 /// counting, no faults) unless they add it themselves with `route_layer(from_fn_with_state(.., gate))`.
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     Router::new()
-        .merge(api::router(shared))
+        .merge(api::router(shared.clone()))
+        .merge(admin::router(shared))
         .fallback(not_found)
         .layer(map_response(json_errors))
         .layer(from_fn(log_request))
@@ -79,6 +81,16 @@ pub(crate) async fn gate(
             }
         }
     }
+}
+
+/// Runs before every emulator-only handler: the Bearer key check alone (these routes are not
+/// API operations, so they are neither counted nor faulted).
+pub(crate) async fn require_key(
+    AxState(shared): AxState<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    authorize_then_run(shared, req, next).await
 }
 
 async fn authorize_then_run(shared: Arc<Shared>, req: Request, next: Next) -> Response {

@@ -1,5 +1,6 @@
 //! What the server tasks and the [`Emulator`](crate::Emulator) handle share: the state behind
-//! one mutex, the API key, and the test controls (hit counters, fault queues, connection count).
+//! one mutex, the API key, the delivery engine and its log, and the test controls (hit
+//! counters, fault queues, connection count).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderMap};
 
 use crate::control::{Fault, Op};
+use crate::delivery::Deliverer;
 use crate::state::State;
 
 /// Shared by every request handler, through an `Arc`.
@@ -19,17 +21,24 @@ pub(crate) struct Shared {
     hits: [AtomicUsize; Op::ALL.len()],
     faults: Mutex<HashMap<Op, VecDeque<Fault>>>,
     connections: AtomicUsize,
+    deliverer: Deliverer,
 }
 
 impl Shared {
-    pub(crate) fn new(state: State, api_key: String) -> Self {
+    pub(crate) fn new(state: State, api_key: String, deliverer: Deliverer) -> Self {
         Self {
             state: Mutex::new(state),
             api_key,
             hits: Default::default(),
             faults: Mutex::new(HashMap::new()),
             connections: AtomicUsize::new(0),
+            deliverer,
         }
+    }
+
+    /// The delivery engine and log.
+    pub(crate) fn deliverer(&self) -> &Deliverer {
+        &self.deliverer
     }
 
     /// The state, locked. Hold the guard only for synchronous work (never across an await).
@@ -133,9 +142,13 @@ impl Drop for DoneGuard {
 mod tests {
     use super::*;
 
+    fn deliverer() -> Deliverer {
+        Deliverer::new(Duration::from_secs(1)).unwrap()
+    }
+
     #[test]
     fn bearer_parsing() {
-        let shared = Shared::new(State::new([]), "k-1".to_owned());
+        let shared = Shared::new(State::new([]), "k-1".to_owned(), deliverer());
         let check = |v: &str| {
             let mut h = HeaderMap::new();
             h.insert(header::AUTHORIZATION, v.parse().unwrap());
@@ -152,7 +165,7 @@ mod tests {
 
     #[test]
     fn faults_queue_per_op() {
-        let shared = Shared::new(State::new([]), String::new());
+        let shared = Shared::new(State::new([]), String::new(), deliverer());
         shared.inject(Op::CreateWebhook, Fault::status(500), 2);
         assert_eq!(shared.next_fault(Op::ListWebhooks), None);
         assert_eq!(

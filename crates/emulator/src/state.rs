@@ -56,7 +56,6 @@ pub(crate) struct AgentRecord {
 
 /// Where one event for one agent must be delivered: a subscribed webhook, with what a delivery
 /// needs (URL, secret to sign with, custom headers) and whether it is enabled.
-#[allow(dead_code)] // the delivery engine is the consumer; kept ready for it
 #[derive(Clone, Debug)]
 pub(crate) struct DeliveryTarget {
     pub(crate) webhook_id: WebhookId,
@@ -228,7 +227,6 @@ impl State {
     }
 
     /// Enables or disables a webhook (no public endpoint does this; for emulator-only routes).
-    #[allow(dead_code)] // for the emulator-only control routes
     pub(crate) fn set_webhook_status(
         &mut self,
         id: &WebhookId,
@@ -286,7 +284,6 @@ impl State {
     /// Every webhook subscribed to `event_type` for `agent`, with what a delivery needs, in
     /// subscription order. Disabled webhooks are included with `enabled: false` so that the
     /// caller can log them as skipped.
-    #[allow(dead_code)] // the delivery engine is the consumer; kept ready for it
     pub(crate) fn subscribers(
         &self,
         agent: &AgentId,

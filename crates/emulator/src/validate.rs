@@ -65,7 +65,7 @@ fn is_header_value(value: &str) -> bool {
 }
 
 /// A header name for an error message: quoted, control characters escaped, long names cut.
-fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     const MAX: usize = 64;
     if name.chars().count() > MAX {
         let cut: String = name.chars().take(MAX).collect();
