@@ -58,8 +58,8 @@ use tracing::Instrument;
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
 pub use atoms_webhook_transport::{
-    AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error, Jitter,
-    RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
+    AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error,
+    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
 };
 
 /// An async client. Cheap to clone (the connection pool is shared), `Send` and `Sync`; its

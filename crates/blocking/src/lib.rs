@@ -31,6 +31,15 @@
 //! assert!(matches!(err, Error::Validation(_)));
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! # Logging
+//!
+//! The SDK's own `tracing` spans carry method, path template, status, attempt and elapsed time,
+//! never bodies or secrets. ureq itself, however, writes raw requests (the `Authorization`
+//! header included) to the `log` crate at trace level. If your program forwards `log` records
+//! into `tracing` (tracing-subscriber's `init()` and `try_init()` do so by default), filter
+//! out the `ureq` and `ureq_proto` targets, or install your subscriber with
+//! `tracing::subscriber::set_global_default`, which does not forward them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -52,8 +61,8 @@ use ureq::RequestExt;
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
 pub use atoms_webhook_transport::{
-    AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error, Jitter,
-    RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
+    AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error,
+    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
 };
 
 /// A blocking client. Cheap to clone (the connection pool is shared), `Send` and `Sync`.

@@ -42,13 +42,16 @@ fn parse_agent(s: &str) -> Result<(String, String), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
+    // `set_global_default`, not `init()`: `init()` would also forward the `log` crate's records,
+    // and HTTP libraries log raw requests and bodies there at trace level.
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
 
     let mut builder = Emulator::builder()
         .api_key(args.api_key)

@@ -1,0 +1,533 @@
+//! The command line grammar (clap derive).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use atoms_webhook_blocking::DEFAULT_BASE_URL;
+use atoms_webhook_models::verify::DEFAULT_MAX_BODY;
+use atoms_webhook_models::EventType;
+use clap::{Args, Parser, Subcommand};
+
+/// The environment variable that may hold a signing secret for `verify`, `listen` and
+/// `trigger` (so that it stays out of the process list).
+pub const SECRET_ENV: &str = "ATOMS_WEBHOOK_SECRET";
+
+/// Manage Smallest.ai Atoms webhooks, and trigger, listen for, verify and emulate their
+/// signed deliveries.
+#[derive(Debug, Parser)]
+#[command(
+    name = "atoms-webhook",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    args_override_self = true,
+    after_help = "Exit status: 0 success, 1 API or verification failure, 2 usage error.\n\
+                  Try it offline: atoms-webhook demo"
+)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Base URL of the Atoms API (e.g. https://api.smallest.ai/atoms/v1, or an emulator's URL).
+    #[arg(
+        long,
+        global = true,
+        env = "ATOMS_BASE_URL",
+        hide_env_values = true,
+        default_value = DEFAULT_BASE_URL,
+        value_name = "URL"
+    )]
+    pub base_url: String,
+
+    /// Atoms API key, sent as a Bearer token.
+    #[arg(
+        long,
+        global = true,
+        env = "SMALLEST_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+
+    /// Print machine-readable JSON instead of text (secrets stay redacted, except `secret`).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// How long one HTTP request may take, in seconds (fractions allowed). Default: 30 for the
+    /// API, 10 for trigger and forward.
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, show, create, update and delete webhooks.
+    #[command(subcommand, visible_alias = "webhook")]
+    Webhooks(WebhooksCmd),
+
+    /// Show and change which events of an agent go to which webhook.
+    #[command(subcommand, visible_alias = "subs")]
+    Subscriptions(SubscriptionsCmd),
+
+    /// Print a webhook's signing secret (the only command that prints one).
+    Secret(SecretArgs),
+
+    /// Check a saved delivery body against its X-Signature, then parse it.
+    Verify(VerifyArgs),
+
+    /// Run a local receiver that verifies, shows and optionally forwards deliveries.
+    Listen(ListenArgs),
+
+    /// Send signed sample deliveries to any endpoint.
+    Trigger(TriggerArgs),
+
+    /// Run the local Atoms webhook API emulator until Ctrl-C.
+    Emulate(EmulateArgs),
+
+    /// Show the whole loop offline in seconds: emulator, receiver, webhook, a simulated call.
+    Demo(DemoArgs),
+}
+
+/// `webhooks ...`.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCmd {
+    /// List every webhook of the organization (secrets shown as [redacted]).
+    #[command(visible_alias = "ls")]
+    List,
+
+    /// Show one webhook (its secret shown as [redacted]; see `atoms-webhook secret`).
+    Get {
+        /// The webhook's id (24 hexadecimal characters).
+        id: String,
+    },
+
+    /// Create a webhook and print its id.
+    #[command(
+        after_help = "Subscriptions at creation: each --event is [AGENT:]EVENT, where EVENT is \
+pre-conversation, post-conversation, analytics-completed (or pre, post, analytics), or all. \
+An --event without AGENT: uses the agent of --agent. Several values may follow one --event, \
+or be separated by commas.\n\n\
+Examples:\n  \
+atoms-webhook webhooks create --url https://example.com/atoms --description CRM\n  \
+atoms-webhook webhooks create --url https://example.com/atoms --agent 60d0fe4f5311236168a109ca --event all\n  \
+atoms-webhook webhooks create --url https://example.com/atoms \\\n    \
+--event 60d0fe4f5311236168a109ca:post 60d0fe4f5311236168a109cb:analytics"
+    )]
+    Create(CreateArgs),
+
+    /// Change a webhook's URL, description or custom headers.
+    Update(UpdateArgs),
+
+    /// Delete a webhook. One that agents are subscribed to needs --cascade.
+    #[command(visible_alias = "rm")]
+    Delete(DeleteArgs),
+}
+
+/// `webhooks create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The URL deliveries are POSTed to (absolute http or https).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// A label for the webhook.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub description: String,
+
+    /// The agent for every --event given without an AGENT: prefix.
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+
+    /// Subscribe at creation: [AGENT:]EVENT (repeatable; see below).
+    #[arg(
+        long = "event",
+        value_name = "[AGENT:]EVENT",
+        num_args = 1..,
+        value_delimiter = ',',
+        value_parser = parse_agent_event
+    )]
+    pub events: Vec<AgentEvent>,
+}
+
+/// `webhooks update`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .args(["url", "description", "headers", "clear_headers"])
+        .required(true)
+        .multiple(true)
+))]
+pub struct UpdateArgs {
+    /// The webhook's id.
+    pub id: String,
+
+    /// A new delivery URL.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// A new label.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// A custom header sent with every delivery, as NAME=VALUE (repeatable). The set given
+    /// REPLACES all current custom headers.
+    #[arg(
+        long = "header",
+        value_name = "NAME=VALUE",
+        value_parser = parse_header,
+        conflicts_with = "clear_headers"
+    )]
+    pub headers: Vec<(String, String)>,
+
+    /// Remove every custom header.
+    #[arg(long)]
+    pub clear_headers: bool,
+}
+
+/// `webhooks delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The webhook's id.
+    pub id: String,
+
+    /// First clear the subscriptions of every agent subscribed to the webhook. The API clears an
+    /// agent's subscriptions as a whole, so this refuses when those agents are also subscribed
+    /// to other webhooks, unless --yes.
+    #[arg(long)]
+    pub cascade: bool,
+
+    /// With --cascade: go on even when agents lose subscriptions to other webhooks too.
+    #[arg(long, requires = "cascade")]
+    pub yes: bool,
+}
+
+/// `subscriptions ...`.
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCmd {
+    /// List an agent's subscriptions, to every webhook.
+    Get {
+        /// The agent's id (24 hexadecimal characters).
+        agent: String,
+    },
+
+    /// REPLACE all of an agent's subscriptions (to every webhook) with these events on one
+    /// webhook.
+    Set(SetArgs),
+
+    /// Add events on a webhook to an agent, keeping those it has on that webhook. Refuses when
+    /// the agent is also subscribed to other webhooks (the API would drop those), unless
+    /// --force.
+    Add(AddArgs),
+
+    /// Remove ALL of an agent's subscriptions, across webhooks.
+    Clear {
+        /// The agent's id.
+        agent: String,
+    },
+}
+
+/// `subscriptions set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The agent's id.
+    pub agent: String,
+
+    /// The webhook the events go to.
+    #[arg(long, value_name = "ID")]
+    pub webhook: String,
+
+    /// Event types: pre-conversation, post-conversation, analytics-completed (or pre, post,
+    /// analytics), or all. Several may follow one --event, or be separated by commas.
+    #[arg(
+        long = "event",
+        value_name = "EVENT",
+        required = true,
+        num_args = 1..,
+        value_delimiter = ',',
+        value_parser = parse_events
+    )]
+    pub events: Vec<Events>,
+}
+
+/// `subscriptions add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The agent's id.
+    pub agent: String,
+
+    /// The webhook the events go to.
+    #[arg(long, value_name = "ID")]
+    pub webhook: String,
+
+    /// Event types, as for `set`.
+    #[arg(
+        long = "event",
+        value_name = "EVENT",
+        required = true,
+        num_args = 1..,
+        value_delimiter = ',',
+        value_parser = parse_events
+    )]
+    pub events: Vec<Events>,
+
+    /// Go on even when the agent loses its subscriptions to other webhooks.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `secret`.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// The webhook's id.
+    pub id: String,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Prints `valid: <event type> call <call id>` and exits 0, or \
+`invalid: <why>` and exits 1.\n\n\
+Example:\n  atoms-webhook verify --secret \"$SECRET\" --signature \"$SIG\" body.json"
+)]
+pub struct VerifyArgs {
+    /// The webhook's signing secret.
+    #[arg(long, env = SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
+    pub secret: Option<String>,
+
+    /// The X-Signature header value (64 hex characters). Without it the body is only parsed.
+    #[arg(long, value_name = "HEX", requires = "secret")]
+    pub signature: Option<String>,
+
+    /// The raw delivery body: a file, or - for stdin.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: PathBuf,
+}
+
+/// `listen`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Answers 401 to a bad or missing signature, 413 to a body over \
+--max-body (before hashing), 400 to a signed body that does not parse, 2xx otherwise (an \
+unknown event type included).\n\n\
+Example:\n  atoms-webhook listen --port 9000 --secret \"$SECRET\" --forward http://127.0.0.1:3000/atoms"
+)]
+pub struct ListenArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
+
+    /// The port to listen on (0 picks a free one; the real one is printed).
+    #[arg(long, default_value_t = 9000, value_name = "PORT")]
+    pub port: u16,
+
+    /// The webhook's signing secret (repeat it to accept several while rotating).
+    #[arg(
+        long = "secret",
+        env = SECRET_ENV,
+        hide_env_values = true,
+        required = true,
+        value_name = "SECRET"
+    )]
+    pub secrets: Vec<String>,
+
+    /// POST every verified body, with its Content-Type and X-Signature, to this URL too.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
+
+    /// The largest body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: usize,
+}
+
+/// `trigger`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  atoms-webhook trigger --url http://127.0.0.1:9000/atoms \
+--secret \"$SECRET\" --event post-conversation"
+)]
+pub struct TriggerArgs {
+    /// Where to POST the deliveries.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The secret to sign them with.
+    #[arg(long, env = SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
+    pub secret: String,
+
+    /// Which events of the sample call to send: pre-conversation, post-conversation,
+    /// analytics-completed (or pre, post, analytics), or all.
+    #[arg(
+        long = "event",
+        value_name = "EVENT",
+        default_value = "all",
+        value_delimiter = ',',
+        value_parser = parse_events
+    )]
+    pub events: Vec<Events>,
+
+    /// The agent id the sample call carries.
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
+/// `emulate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The emulator accepts the key of --api-key (or SMALLEST_API_KEY) and \
+otherwise `test-api-key`.\n\n\
+Example:\n  atoms-webhook emulate --listen 127.0.0.1:8080 &\n  \
+ATOMS_BASE_URL=http://127.0.0.1:8080 SMALLEST_API_KEY=test-api-key atoms-webhook webhooks list"
+)]
+pub struct EmulateArgs {
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How long to wait for the three deliveries, in seconds.
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_secs)]
+    pub wait: Duration,
+}
+
+/// One `--event` of `create`: an optional agent and one or more event types.
+#[derive(Debug, Clone)]
+pub struct AgentEvent {
+    /// The agent, when the value had an `AGENT:` prefix.
+    pub agent: Option<String>,
+    /// The event types it names.
+    pub events: Vec<EventType>,
+}
+
+/// One `--event` value: one event type, or the three of `all`.
+#[derive(Debug, Clone)]
+pub struct Events(pub Vec<EventType>);
+
+/// Flattens `--event` values, keeping the first occurrence of each type.
+pub fn flatten_events(values: &[Events]) -> Vec<EventType> {
+    let mut out: Vec<EventType> = Vec::new();
+    for e in values.iter().flat_map(|v| v.0.iter()) {
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+/// An event name (with short aliases) or `all`.
+pub fn parse_events(s: &str) -> Result<Events, String> {
+    let events = match s.trim().to_ascii_lowercase().as_str() {
+        "all" => EventType::ALL.to_vec(),
+        "pre" | "pre-conversation" => vec![EventType::PreConversation],
+        "post" | "post-conversation" => vec![EventType::PostConversation],
+        "analytics" | "analytics-completed" => vec![EventType::AnalyticsCompleted],
+        _ => {
+            return Err(
+                "expected pre-conversation, post-conversation, analytics-completed \
+                        (or pre, post, analytics), or all"
+                    .to_owned(),
+            )
+        }
+    };
+    Ok(Events(events))
+}
+
+/// `[AGENT:]EVENT`.
+fn parse_agent_event(s: &str) -> Result<AgentEvent, String> {
+    match s.split_once(':') {
+        Some((agent, event)) => {
+            let agent = agent.trim();
+            if agent.is_empty() {
+                return Err("the AGENT before ':' is empty".to_owned());
+            }
+            Ok(AgentEvent {
+                agent: Some(agent.to_owned()),
+                events: parse_events(event)?.0,
+            })
+        }
+        None => Ok(AgentEvent {
+            agent: None,
+            events: parse_events(s)?.0,
+        }),
+    }
+}
+
+/// `NAME=VALUE`, with a non-empty name.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=VALUE".to_owned())?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the header NAME is empty".to_owned());
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// A positive, finite number of seconds.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds, e.g. 5 or 0.5".to_owned())?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err("must be more than 0 seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| "too large".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn events() {
+        assert_eq!(parse_events("all").unwrap().0.len(), 3);
+        assert_eq!(
+            parse_events("Post").unwrap().0,
+            vec![EventType::PostConversation]
+        );
+        assert!(parse_events("call-ended").is_err());
+        let e = parse_agent_event("60d0fe4f5311236168a109ca:analytics").unwrap();
+        assert_eq!(e.agent.as_deref(), Some("60d0fe4f5311236168a109ca"));
+        assert_eq!(e.events, vec![EventType::AnalyticsCompleted]);
+        assert!(parse_agent_event(":pre").is_err());
+        assert_eq!(
+            flatten_events(&[parse_events("pre").unwrap(), parse_events("all").unwrap()]).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn headers_and_seconds() {
+        assert_eq!(
+            parse_header("X-Token=a=b").unwrap(),
+            ("X-Token".to_owned(), "a=b".to_owned())
+        );
+        assert!(parse_header("novalue").is_err());
+        assert!(parse_header("=v").is_err());
+        assert_eq!(parse_secs("0.5").unwrap(), Duration::from_millis(500));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("x").is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! `listen`: the local receiver, until Ctrl-C.
+
+use std::time::Duration;
+
+use atoms_webhook_models::{SigningSecret, Verifier};
+
+use crate::cli::{GlobalArgs, ListenArgs};
+use crate::error::CliError;
+use crate::output;
+use crate::receiver::{Forward, Receiver};
+
+/// How long a forward may take when `--timeout` is not given.
+pub const DEFAULT_FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `listen`.
+pub fn run(global: &GlobalArgs, args: ListenArgs) -> Result<(), CliError> {
+    let verifier = verifier(&args.secrets)?.max_body(args.max_body);
+    let forward = match &args.forward {
+        Some(url) => {
+            atoms_webhook_transport::validate::http_url("--forward", url)
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            Some(Forward::new(
+                url.as_str(),
+                global.timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT),
+            ))
+        }
+        None => None,
+    };
+    let router = Receiver::new(verifier, global.json)
+        .forward(forward)
+        .router();
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| {
+                CliError::failure(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::failure(format!("cannot read the listening address: {e}")))?;
+        output::line(format!("listening on http://{addr}"))?;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop_signal())
+            .await
+            .map_err(|e| CliError::failure(format!("the receiver stopped: {e}")))
+    })?;
+    // Give in-flight handlers no more time: the signal asked to stop.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    Ok(())
+}
+
+/// A verifier for every `--secret`; an empty one is a usage error.
+pub fn verifier(secrets: &[String]) -> Result<Verifier, CliError> {
+    Verifier::with_secrets(secrets.iter().map(|s| SigningSecret::new(s.as_str())))
+        .map_err(|_| CliError::usage("--secret must not be empty"))
+}
+
+/// A small multi-thread runtime (the machine may be shared; two workers are plenty).
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+pub async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
