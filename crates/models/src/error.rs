@@ -79,7 +79,9 @@ impl ParseError {
     }
 }
 
-/// Replaces the content of every double-quoted run with `…`.
+/// Replaces the content of every double-quoted run with `…`, and the backquoted values serde
+/// quotes from the body (``integer `919876543210` ``, a phone number sent as a number) too.
+/// Backquoted field names (``missing field `callId` ``) stay.
 fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut inside = false;
@@ -94,6 +96,28 @@ fn redact_quoted(msg: &str) -> String {
             out.push(c);
         }
     }
+    redact_backquoted_values(&out)
+}
+
+/// The kinds of values serde's `Unexpected` prints between backquotes.
+const BACKQUOTED_VALUES: [&str; 3] = ["integer `", "floating point `", "character `"];
+
+fn redact_backquoted_values(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(at) = BACKQUOTED_VALUES
+        .iter()
+        .filter_map(|kind| rest.find(kind).map(|i| i + kind.len()))
+        .min()
+    {
+        let Some(len) = rest[at..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push('…');
+        rest = &rest[at + len..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -140,6 +164,26 @@ mod tests {
             redact_quoted(r#"invalid type: string "+916296641821", expected f64"#),
             r#"invalid type: string "…", expected f64"#
         );
+        // Numbers from the body (a phone number sent as a number) go; field names stay.
+        assert_eq!(
+            redact_quoted("invalid type: integer `916296641821`, expected a string"),
+            "invalid type: integer `…`, expected a string"
+        );
+        assert_eq!(
+            redact_quoted("invalid value: floating point `1.5`, expected i64; integer `7`"),
+            "invalid value: floating point `…`, expected i64; integer `…`"
+        );
+        assert_eq!(
+            redact_quoted("missing field `callId`"),
+            "missing field `callId`"
+        );
+        assert_eq!(redact_quoted("integer `unclosed"), "integer `unclosed");
+        let e = from_slice::<std::collections::BTreeMap<String, String>>(
+            br#"{"toPhone":916296641821}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path(), "toPhone");
+        assert!(!e.to_string().contains("916296641821"), "{e}");
     }
 
     #[test]

@@ -12,9 +12,9 @@ wire_struct!(
     /// Call-level data of `post-conversation` and `analytics-completed` (`metadata.callData`).
     pub struct CallData {
         /// The calling number (E.164).
-        opt "fromNumber" from_number: String,
+        opt pii "fromNumber" from_number: String,
         /// The called number (E.164).
-        opt "toNumber" to_number: String,
+        opt pii "toNumber" to_number: String,
         /// Call length in seconds, kept as the exact JSON number sent (see
         /// [`CallData::duration_secs`]).
         opt "callDuration" call_duration: Number,
@@ -48,7 +48,7 @@ wire_struct!(
         /// Who spoke.
         opt "role" role: Role,
         /// What was said.
-        opt "content" content: String,
+        opt pii "content" content: String,
         /// When the turn began.
         opt "timestamp" timestamp: Timestamp,
     }
@@ -155,7 +155,7 @@ wire_struct!(
         /// Confidence between 0 and 1, as the exact JSON number sent.
         opt "confidence" confidence: Number,
         /// Why the value was given.
-        opt "reasoning" reasoning: String,
+        opt pii "reasoning" reasoning: String,
         /// The question that was evaluated.
         opt "dispositionMetricPrompt" prompt: String,
         /// The data type of `value`.
@@ -174,7 +174,7 @@ wire_struct!(
     /// The results of post-call analytics (`metadata.analytics`).
     pub struct Analytics {
         /// A plain-text summary of the call.
-        opt "summary" summary: String,
+        opt pii "summary" summary: String,
         /// Disposition metrics.
         opt "dispositionMetrics" disposition_metrics: Vec<Metric>,
         /// Success metrics (may be empty).
@@ -204,9 +204,9 @@ wire_struct!(
         /// The channel.
         opt "conversationType" conversation_type: ConversationType,
         /// The called number (E.164).
-        opt "toPhone" to_phone: String,
+        opt pii "toPhone" to_phone: String,
         /// The calling number (E.164).
-        opt "fromPhone" from_phone: String,
+        opt pii "fromPhone" from_phone: String,
         /// The call's id.
         req "callId" call_id: CallId,
     }
@@ -224,7 +224,7 @@ wire_struct!(
         /// The call's id.
         req "callId" call_id: CallId,
         /// The recording (`.wav`).
-        opt "recordingUrl" recording_url: String,
+        opt pii "recordingUrl" recording_url: String,
         /// Call-level data.
         opt "callData" call_data: CallData,
         /// The transcript, in order.
@@ -314,13 +314,13 @@ mod any {
             /// See the concrete types.
             opt "conversationType" conversation_type: ConversationType,
             /// See the concrete types.
-            opt "toPhone" to_phone: String,
+            opt pii "toPhone" to_phone: String,
             /// See the concrete types.
-            opt "fromPhone" from_phone: String,
+            opt pii "fromPhone" from_phone: String,
             /// See the concrete types.
             opt "callId" call_id: CallId,
             /// See the concrete types.
-            opt "recordingUrl" recording_url: String,
+            opt pii "recordingUrl" recording_url: String,
             /// See the concrete types.
             opt "callData" call_data: CallData,
             /// See the concrete types.
@@ -368,7 +368,7 @@ use any::{AnyEvent, AnyMetadata};
 /// assert_eq!(event.call_id().unwrap().as_str(), "CALL-1");
 /// assert_eq!(event.from_number(), Some("+15550002"));
 /// ```
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum WebhookEvent {
     /// `pre-conversation`.
@@ -544,6 +544,33 @@ impl WebhookEvent {
 
 fn unknown_str<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Personal data (phone numbers, transcript, variables' values, summaries) shows as
+/// `[redacted]`; an unknown event shows its type and top-level keys only.
+impl std::fmt::Debug for WebhookEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebhookEvent::PreConversation(e) => f.debug_tuple("PreConversation").field(e).finish(),
+            WebhookEvent::PostConversation(e) => {
+                f.debug_tuple("PostConversation").field(e).finish()
+            }
+            WebhookEvent::AnalyticsCompleted(e) => {
+                f.debug_tuple("AnalyticsCompleted").field(e).finish()
+            }
+            WebhookEvent::Unknown(v) => {
+                let empty = serde_json::Map::new();
+                f.debug_struct("Unknown")
+                    .field("event_type", &self.event_type().as_str())
+                    .field("delivery_id", &self.delivery_id())
+                    .field(
+                        "keys",
+                        &crate::macros::KeysOnly(v.as_object().unwrap_or(&empty)),
+                    )
+                    .finish()
+            }
+        }
+    }
 }
 
 impl From<PreConversationEvent> for WebhookEvent {

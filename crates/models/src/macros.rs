@@ -256,19 +256,21 @@ macro_rules! open_enum {
 /// without `#[serde(flatten)]` (which buffers the whole object and is several times slower).
 ///
 /// Fields are `req` (must be present) or `opt` (`Option<T>`, skipped when `None`). A JSON `null`
-/// in an `opt` field is kept in `extra` so that it is written back as `null`.
+/// in an `opt` field is kept in `extra` so that it is written back as `null`. An `opt` field
+/// marked `pii` (phone numbers, transcript text, ...) shows as `[redacted]` in `Debug`; unknown
+/// fields show by name only, since they may hold anything.
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $kind:ident $json:literal $field:ident : $ty:ty,
+                $kind:ident $($pii:ident)? $json:literal $field:ident : $ty:ty,
             )*
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Debug, Default)]
+        #[derive(Clone, PartialEq, Default)]
         #[non_exhaustive]
         pub struct $name {
             $(
@@ -278,6 +280,15 @@ macro_rules! wire_struct {
             /// Fields this version of the SDK does not know, kept in arrival order and written
             /// back on serialization.
             pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let mut s = f.debug_struct(stringify!($name));
+                $( wire_struct!(@dbg s stringify!($field), self.$field $(, $pii)?); )*
+                s.field("extra", &$crate::macros::KeysOnly(&self.extra));
+                s.finish()
+            }
         }
 
         impl ::serde::Serialize for $name {
@@ -330,6 +341,10 @@ macro_rules! wire_struct {
             }
         }
     };
+    (@dbg $s:ident $name:expr, $v:expr) => { $s.field($name, &$v); };
+    (@dbg $s:ident $name:expr, $v:expr, pii) => {
+        $s.field($name, &$crate::macros::Redacted($v.is_some()));
+    };
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
     (@ser req $m:ident $json:literal $val:expr) => { $m.serialize_entry($json, &$val)?; };
@@ -377,5 +392,23 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             }
         }
         d.deserialize_str(V)
+    }
+}
+
+/// `Debug` of a personal-data field: whether it is there, never what it says.
+pub(crate) struct Redacted(pub(crate) bool);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0 { "Some([redacted])" } else { "None" })
+    }
+}
+
+/// `Debug` of unknown fields, or of any JSON object that may carry personal data: the keys only.
+pub(crate) struct KeysOnly<'a>(pub(crate) &'a serde_json::Map<String, serde_json::Value>);
+
+impl std::fmt::Debug for KeysOnly<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }

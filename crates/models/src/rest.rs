@@ -266,7 +266,9 @@ impl CreateWebhookRequest {
 }
 
 /// What an update does to a webhook's custom headers: the field has three states on the wire.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+///
+/// `Debug` shows header names only: the values are often the receiver's credentials.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum HeadersUpdate {
     /// The field is absent: headers stay as they are.
     #[default]
@@ -275,6 +277,24 @@ pub enum HeadersUpdate {
     Clear,
     /// A non-empty object: all custom headers are replaced by these (in this order).
     Replace(Vec<(String, String)>),
+}
+
+impl std::fmt::Debug for HeadersUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeadersUpdate::Keep => f.write_str("Keep"),
+            HeadersUpdate::Clear => f.write_str("Clear"),
+            HeadersUpdate::Replace(pairs) => f
+                .debug_tuple("Replace")
+                .field(
+                    &pairs
+                        .iter()
+                        .map(|(k, _)| (k, "[redacted]"))
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+        }
+    }
 }
 
 impl HeadersUpdate {

@@ -18,9 +18,18 @@ use serde_json::{Map, Value};
 /// assert_eq!(v.get_str("due_amount"), Some("29000"));
 /// assert_eq!(v.custom().count(), 1);
 /// ```
-#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Variables(pub Map<String, Value>);
+
+/// Names only: values include phone numbers and customer details.
+impl std::fmt::Debug for Variables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Variables")
+            .field(&crate::macros::KeysOnly(&self.0))
+            .finish()
+    }
+}
 
 macro_rules! std_var {
     ($($(#[$m:meta])* $fn:ident = $key:literal;)*) => {
