@@ -204,16 +204,24 @@ impl Error {
     }
 
     /// True when trying the same request again later may succeed: timeouts, connection
-    /// failures, and the statuses 408, 429 and 5xx (except 501 and 505).
+    /// failures, and the statuses 408, 429 and 5xx (except 501 and 505). Not a response body
+    /// over the size limit ([`BodyTooLarge`]): the same answer would come again.
     ///
     /// This says nothing about whether a retry is *safe*: a create that timed out may have
     /// created the webhook. The clients' retry policy takes that into account.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => is_retryable_status(e.status),
+            Error::Transport { .. } if self.is_body_too_large() => false,
             Error::Timeout { .. } | Error::Transport { .. } => true,
             _ => false,
         }
+    }
+
+    /// True when the response body was larger than
+    /// [`Config::max_response_bytes`](crate::Config::max_response_bytes) ([`BodyTooLarge`]).
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self, Error::Transport { source, .. } if source.is::<BodyTooLarge>())
     }
 
     /// How long the server asked to wait (`Retry-After` or `retry-after-ms`), when it did.
@@ -523,6 +531,9 @@ mod tests {
         let source = std::error::Error::source(&e).unwrap();
         assert_eq!(source.downcast_ref(), Some(&BodyTooLarge { limit: 10 }));
         assert_eq!(e.status(), None);
+        // The same answer would come again.
+        assert!(e.is_body_too_large() && !e.is_retryable());
+        assert!(!Error::transport(std::io::Error::other("reset")).is_body_too_large());
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub enum Outcome<'a> {
     /// The connection failed after it was made (reset, closed): the request may have reached
     /// the server.
     TransportFailed,
-    /// Anything else (validation, decoding): never retried.
+    /// Anything else (validation, decoding, a response body over the size limit): never
+    /// retried.
     Other,
 }
 
@@ -73,6 +74,8 @@ impl<'a> Outcome<'a> {
                 ..
             } => Outcome::ConnectFailed,
             Error::Timeout { .. } => Outcome::TimedOut,
+            // The same answer would come again.
+            Error::Transport { .. } if error.is_body_too_large() => Outcome::Other,
             Error::Transport { .. } => Outcome::TransportFailed,
             _ => Outcome::Other,
         }
@@ -93,7 +96,8 @@ pub enum Decision {
 /// - At most [`RetryConfig::max_retries`] retries after the first attempt.
 /// - Retried: connect failures; timeouts and connections lost mid-request; statuses 408, 429,
 ///   500-599 except 501 (Not Implemented) and 505 (HTTP Version Not Supported), which will not
-///   change on a second try. Nothing else (400, 401, 404, ... and undecodable bodies).
+///   change on a second try. Nothing else (400, 401, 404, ..., undecodable bodies and
+///   bodies over the size limit).
 /// - A request that is not idempotent (a create, unless the caller allowed retries) is retried
 ///   only when the server cannot have acted on it: after a connect failure (nothing was sent)
 ///   and after a 429 (refused). A timeout, a lost connection, a 408 or a 5xx is returned to
@@ -468,6 +472,10 @@ mod tests {
         assert!(matches!(
             Outcome::of_error(&Error::transport(io())),
             Outcome::TransportFailed
+        ));
+        assert!(matches!(
+            Outcome::of_error(&Error::transport(crate::BodyTooLarge { limit: 1 })),
+            Outcome::Other
         ));
     }
 }
