@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use atoms_webhook_blocking::transport::ForeignSubscriptions;
 use atoms_webhook_blocking::{
-    ApiErrorKind, CascadeReport, Client, Config, Error, DEFAULT_BASE_URL,
+    ApiErrorKind, CascadeReport, Client, Config, Error, ForeignSubscriptions, DEFAULT_BASE_URL,
 };
 use atoms_webhook_models::{
     CreateWebhookRequest, EventType, UpdateWebhookRequest, Webhook, WebhookSubscription,
@@ -292,6 +291,14 @@ fn create(api: &Api, args: CreateArgs, json: bool) -> Result<(), CliError> {
             CliError::failure(format!(
                 "a webhook with URL {} is already registered (see `atoms-webhook webhooks list`)",
                 args.url
+            ))
+        } else if e.is_timeout() || (matches!(e, Error::Transport { .. }) && !e.is_connect()) {
+            // The request may have reached the server: it is not retried, and the user must
+            // look before creating again.
+            let base = api.fail(&e, Subject::None);
+            CliError::failure(format!(
+                "{}; the webhook may have been created: check `atoms-webhook webhooks list` before retrying",
+                base.message_text()
             ))
         } else {
             api.fail(&e, Subject::None)

@@ -218,8 +218,10 @@ fn timeout() {
     assert!(line.contains("0.5 s"), "{line}");
 
     let o = scripted("create silent", vec![silent()], "0.5", &create_args());
-    o.attempts("create silent", 1, "POST /webhook")
+    let line = o
+        .attempts("create silent", 1, "POST /webhook")
         .one_line_failure("create silent");
+    assert!(line.contains("may have been created"), "{line}");
 }
 
 #[test]
