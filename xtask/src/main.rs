@@ -15,10 +15,11 @@
 use std::process::ExitCode;
 
 mod cli;
+mod compare;
 mod fixtures;
 
 /// Every subcommand `cargo xtask` knows, in the order the usage lists them.
-const COMMANDS: &[cli::Command] = &[fixtures::COMMAND];
+const COMMANDS: &[cli::Command] = &[fixtures::COMMAND, compare::COMMAND];
 
 fn main() -> ExitCode {
     cli::dispatch(COMMANDS, std::env::args().skip(1).collect())

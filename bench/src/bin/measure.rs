@@ -1,0 +1,412 @@
+//! `measure`: the Rust side of `cargo xtask compare`, run in release mode.
+//!
+//! ```text
+//! measure [--quick] [--serve] [--payload PATH]...
+//! ```
+//!
+//! Measures parse (typed and `Value`), serialize, verify (and raw SHA-256) on the payloads, then
+//! starts the emulator on 127.0.0.1, creates a webhook, and measures `get_webhook` with the
+//! blocking and the async SDK clients against raw ureq / reqwest, sequentially and (async) with
+//! 64 requests in flight, and counts the TCP connections of 1,000 sequential calls per fresh
+//! client. Prints one JSON line on stdout; progress goes to stderr.
+//!
+//! With `--serve`, the JSON also names the emulator (`server`: url, API key, webhook id) and the
+//! emulator keeps serving until standard input is closed, so that the Python SDK can be measured
+//! against the same server.
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use atoms_webhook_bench::payload::{self, VERIFY_SIZES};
+use atoms_webhook_bench::server::{Server, API_KEY};
+use atoms_webhook_bench::timing::{time_n, Plan, Stats};
+use atoms_webhook_bench::BoxError;
+use atoms_webhook_models::{sign, SigningSecret, Verifier, WebhookEvent};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
+
+/// Requests in flight for the concurrent async figure.
+const CONCURRENCY: u64 = 64;
+
+/// Sequential calls whose TCP connections are counted.
+const CONNECTION_CALLS: usize = 1000;
+
+const USAGE: &str = "usage: measure [--quick] [--serve] [--payload PATH]...";
+
+#[derive(Debug, Default)]
+struct Args {
+    quick: bool,
+    serve: bool,
+    payloads: Vec<PathBuf>,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut out = Args::default();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => out.quick = true,
+            "--serve" => out.serve = true,
+            "--payload" => out
+                .payloads
+                .push(args.next().ok_or("`--payload` needs a path")?.into()),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct Report {
+    quick: bool,
+    rounds: usize,
+    parse: Vec<ParseFigure>,
+    serialize: Vec<Named>,
+    verify: Vec<VerifyFigure>,
+    requests: Requests,
+    connections_per_1000_calls: Connections,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<ServerInfo>,
+}
+
+/// Events per second.
+#[derive(Serialize)]
+struct ParseFigure {
+    name: String,
+    bytes: usize,
+    typed: Stats,
+    value: Stats,
+}
+
+/// Events per second.
+#[derive(Serialize)]
+struct Named {
+    name: String,
+    stats: Stats,
+}
+
+/// Bytes per second.
+#[derive(Serialize)]
+struct VerifyFigure {
+    size: &'static str,
+    bytes: usize,
+    hmac: Stats,
+    sha256: Stats,
+}
+
+/// Requests per second.
+#[derive(Serialize)]
+struct Requests {
+    blocking_sdk: Stats,
+    blocking_raw: Stats,
+    async_sdk: Stats,
+    async_raw: Stats,
+    async64_sdk: Stats,
+    async64_raw: Stats,
+}
+
+#[derive(Serialize)]
+struct Connections {
+    blocking_sdk: usize,
+    async_sdk: usize,
+}
+
+#[derive(Serialize)]
+struct ServerInfo {
+    url: String,
+    api_key: &'static str,
+    webhook_id: String,
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), BoxError> {
+    let plan = if args.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    let payloads = if args.payloads.is_empty() {
+        payload::load_default()?
+    } else {
+        payload::load(&args.payloads)?
+    };
+
+    progress("parse and serialize");
+    let mut parse = Vec::new();
+    let mut serialize = Vec::new();
+    for p in &payloads {
+        let event = WebhookEvent::from_slice(&p.body).map_err(|e| format!("{}: {e}", p.name))?;
+        if event.is_unknown() {
+            return Err(format!("{}: not a delivery this SDK knows", p.name).into());
+        }
+        let (typed, value) = plan.paired(
+            1.0,
+            |n| {
+                time_n(n, || {
+                    drop(black_box(WebhookEvent::from_slice(black_box(&p.body))))
+                })
+            },
+            |n| {
+                time_n(n, || {
+                    drop(black_box(serde_json::from_slice::<serde_json::Value>(
+                        black_box(&p.body),
+                    )))
+                })
+            },
+        );
+        parse.push(ParseFigure {
+            name: p.name.clone(),
+            bytes: p.body.len(),
+            typed,
+            value,
+        });
+        let stats = plan.rate(1.0, |n| {
+            time_n(n, || drop(black_box(black_box(&event).to_vec())))
+        });
+        serialize.push(Named {
+            name: p.name.clone(),
+            stats,
+        });
+    }
+
+    progress("verify");
+    let secret = SigningSecret::new(payload::SECRET);
+    let verifier = Verifier::new(secret.clone())?.max_body(2 << 20);
+    let mut verify = Vec::new();
+    for (size, len) in VERIFY_SIZES {
+        let body = payload::verify_body(len);
+        let signature = sign(&secret, &body);
+        verifier.verify(&body, &signature)?;
+        let (hmac, sha256) = plan.paired(
+            len as f64,
+            |n| {
+                time_n(n, || {
+                    black_box(verifier.verify(black_box(&body), black_box(&signature)))
+                        .expect("the signature is valid")
+                })
+            },
+            |n| {
+                time_n(n, || {
+                    black_box(Sha256::digest(black_box(&body)));
+                })
+            },
+        );
+        verify.push(VerifyFigure {
+            size,
+            bytes: len,
+            hmac,
+            sha256,
+        });
+    }
+
+    progress("client round trips against the emulator");
+    let server = Server::start()?;
+    let (requests, connections) = clients(&server, plan.longer(2))?;
+
+    let report = Report {
+        quick: args.quick,
+        rounds: plan.rounds,
+        parse,
+        serialize,
+        verify,
+        requests,
+        connections_per_1000_calls: connections,
+        server: args.serve.then(|| ServerInfo {
+            url: server.url(),
+            api_key: API_KEY,
+            webhook_id: server.webhook_id.as_str().to_owned(),
+        }),
+    };
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer(&mut stdout, &report)?;
+    writeln!(stdout)?;
+    stdout.flush()?;
+    drop(stdout);
+
+    if args.serve {
+        progress("serving until standard input closes");
+        // Whatever arrives is ignored; end of input means "stop".
+        std::io::stdin().read_to_end(&mut Vec::new())?;
+    }
+    server.emulator.shutdown();
+    Ok(())
+}
+
+fn clients(server: &Server, plan: Plan) -> Result<(Requests, Connections), BoxError> {
+    let id = server.webhook_id.clone();
+    let expected = server.blocking_raw().get_webhook()?;
+
+    let sdk = server.blocking_sdk()?;
+    let raw = server.blocking_raw();
+    if sdk.get_webhook(id.clone())? != expected {
+        return Err("the blocking SDK and raw ureq disagree on the webhook".into());
+    }
+    let (blocking_sdk, blocking_raw) = plan.paired(
+        1.0,
+        |n| {
+            time_n(n, || {
+                drop(black_box(sdk.get_webhook(id.clone()).expect("SDK call")))
+            })
+        },
+        |n| time_n(n, || drop(black_box(raw.get_webhook().expect("raw call")))),
+    );
+
+    // One thread for the client side: the emulator already has two workers on this two-core
+    // machine, and a multi-threaded client only adds cross-thread wake-ups, the same for both
+    // contenders. Both share this runtime.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sdk = server.async_sdk()?;
+    let raw = server.async_raw();
+    let (got_sdk, got_raw) =
+        rt.block_on(async { (sdk.get_webhook(id.clone()).await, raw.get_webhook().await) });
+    if got_sdk? != expected || got_raw? != expected {
+        return Err("the async SDK and raw reqwest disagree on the webhook".into());
+    }
+    let (async_sdk, async_raw) = plan.paired(
+        1.0,
+        |n| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..n {
+                    black_box(sdk.get_webhook(id.clone()).await.expect("SDK call"));
+                }
+                start.elapsed()
+            })
+        },
+        |n| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..n {
+                    black_box(raw.get_webhook().await.expect("raw call"));
+                }
+                start.elapsed()
+            })
+        },
+    );
+    let (async64_sdk, async64_raw) = plan.paired(
+        CONCURRENCY as f64,
+        |n| {
+            rt.block_on(concurrent(|tasks| {
+                let (sdk, id) = (sdk.clone(), id.clone());
+                tasks.spawn(async move {
+                    for _ in 0..n {
+                        black_box(sdk.get_webhook(id.clone()).await.expect("SDK call"));
+                    }
+                });
+            }))
+        },
+        |n| {
+            rt.block_on(concurrent(|tasks| {
+                let raw = raw.clone();
+                tasks.spawn(async move {
+                    for _ in 0..n {
+                        black_box(raw.get_webhook().await.expect("raw call"));
+                    }
+                });
+            }))
+        },
+    );
+
+    progress("connections of 1,000 sequential calls");
+    let emulator = &server.emulator;
+    let before = emulator.connections();
+    let fresh = server.blocking_sdk()?;
+    for _ in 0..CONNECTION_CALLS {
+        fresh.get_webhook(id.clone())?;
+    }
+    let blocking_connections = emulator.connections() - before;
+    drop(fresh);
+    let before = emulator.connections();
+    let fresh = server.async_sdk()?;
+    rt.block_on(async {
+        for _ in 0..CONNECTION_CALLS {
+            fresh.get_webhook(id.clone()).await?;
+        }
+        Ok::<_, BoxError>(())
+    })?;
+    let async_connections = emulator.connections() - before;
+
+    Ok((
+        Requests {
+            blocking_sdk,
+            blocking_raw,
+            async_sdk,
+            async_raw,
+            async64_sdk,
+            async64_raw,
+        },
+        Connections {
+            blocking_sdk: blocking_connections,
+            async_sdk: async_connections,
+        },
+    ))
+}
+
+/// Starts [`CONCURRENCY`] tasks with `spawn` (each makes `n` calls one after the other) and
+/// returns the time until all have ended.
+async fn concurrent(mut spawn: impl FnMut(&mut JoinSet<()>)) -> Duration {
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for _ in 0..CONCURRENCY {
+        spawn(&mut tasks);
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a request task panicked");
+    }
+    start.elapsed()
+}
+
+fn progress(what: &str) {
+    eprintln!("measure: {what}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Args, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_flags_and_payloads() {
+        let a = args(&[
+            "--quick",
+            "--payload",
+            "a.json",
+            "--serve",
+            "--payload",
+            "b.json",
+        ])
+        .unwrap();
+        assert!(a.quick && a.serve);
+        assert_eq!(
+            a.payloads,
+            [PathBuf::from("a.json"), PathBuf::from("b.json")]
+        );
+        assert!(args(&["--payload"]).is_err());
+        assert!(args(&["--fast"]).is_err());
+    }
+}
