@@ -52,7 +52,9 @@ use atoms_webhook_transport::endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
     GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
 };
-use atoms_webhook_transport::{plan, trace, BodyTooLarge, Call, Stage, Step, ValidationError};
+use atoms_webhook_transport::{
+    plan, trace, BodyTooLarge, Call, Prepared, Stage, Step, ValidationError,
+};
 use tracing::Instrument;
 
 pub use atoms_webhook_models as models;
@@ -75,6 +77,7 @@ pub struct Client {
 
 struct Inner {
     config: Config,
+    prepared: Prepared,
     policy: RetryPolicy,
     http: reqwest::Client,
 }
@@ -124,11 +127,12 @@ impl Client {
     /// are `http`'s own (build it with `redirect(Policy::none())` so that a 3xx is returned as
     /// an [`ApiError`] instead of followed).
     pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
-        config.validate()?;
+        let prepared = Prepared::new(&config)?;
         let policy = RetryPolicy::new(config.retry);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                prepared,
                 policy,
                 http,
             }),
@@ -140,6 +144,7 @@ impl Client {
         Self {
             inner: Arc::new(Inner {
                 config: self.inner.config.clone(),
+                prepared: self.inner.prepared.clone(),
                 policy,
                 http: self.inner.http.clone(),
             }),
@@ -165,7 +170,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn execute<R: Endpoint>(&self, request: R) -> Result<R::Output, Error> {
-        let mut call = Call::new(&self.inner.config, &self.inner.policy, &request)?;
+        let mut call = Call::prepared(&self.inner.prepared, &self.inner.policy, &request)?;
         let span = call.span().clone();
         async move {
             loop {

@@ -55,7 +55,7 @@ use atoms_webhook_transport::endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
     GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
 };
-use atoms_webhook_transport::{plan, trace, BodyTooLarge, Call, Stage, Step};
+use atoms_webhook_transport::{plan, trace, BodyTooLarge, Call, Prepared, Stage, Step};
 use ureq::RequestExt;
 
 pub use atoms_webhook_models as models;
@@ -77,6 +77,7 @@ pub struct Client {
 
 struct Inner {
     config: Config,
+    prepared: Prepared,
     policy: RetryPolicy,
     agent: ureq::Agent,
 }
@@ -99,12 +100,16 @@ impl Client {
     /// # Ok::<(), atoms_webhook_blocking::Error>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
-        let agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            LiteralResolver::default(),
+        );
         Self::with_agent(config, agent)
     }
 
@@ -117,11 +122,12 @@ impl Client {
     /// of `config` apply per request; statuses are never turned into ureq errors and
     /// redirects are not followed (a 3xx is returned as an [`ApiError`]).
     pub fn with_agent(config: Config, agent: ureq::Agent) -> Result<Self, Error> {
-        config.validate()?;
+        let prepared = Prepared::new(&config)?;
         let policy = RetryPolicy::new(config.retry);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                prepared,
                 policy,
                 agent,
             }),
@@ -133,6 +139,7 @@ impl Client {
         Self {
             inner: Arc::new(Inner {
                 config: self.inner.config.clone(),
+                prepared: self.inner.prepared.clone(),
                 policy,
                 agent: self.inner.agent.clone(),
             }),
@@ -157,7 +164,7 @@ impl Client {
     /// # Ok::<(), atoms_webhook_blocking::Error>(())
     /// ```
     pub fn execute<R: Endpoint>(&self, request: R) -> Result<R::Output, Error> {
-        let mut call = Call::new(&self.inner.config, &self.inner.policy, &request)?;
+        let mut call = Call::prepared(&self.inner.prepared, &self.inner.policy, &request)?;
         let span = call.span().clone();
         let _entered = span.enter();
         loop {
@@ -347,6 +354,37 @@ impl Client {
     }
 }
 
+/// ureq's default resolver, except that an IP-literal host is not looked up on a thread.
+///
+/// ureq resolves the host before every request, pooled connection or not, and when a timeout
+/// is configured (ours always is) it does so on a new thread, to bound the lookup: one thread
+/// spawned per call, which made a call on loopback several times slower than without
+/// timeouts. An IP literal needs no lookup, so it goes through the inline path (a parse).
+/// (ureq's resolver API is in its `unversioned` module: check it on ureq upgrades.)
+#[derive(Debug, Default)]
+struct LiteralResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LiteralResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri
+            .host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+            .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok());
+        // Without a timeout, the default resolver resolves inline.
+        let timeout = if literal {
+            ureq::unversioned::transport::NextTimeout::default()
+        } else {
+            timeout
+        };
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
 /// Maps a ureq error to the SDK's, deciding whether anything may have been sent.
 fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
@@ -405,6 +443,26 @@ mod tests {
             Client::new(Config::new("k").base_url("nope")),
             Err(Error::Validation(_))
         ));
+    }
+
+    #[test]
+    fn ip_literals_resolve_inline_and_names_still_resolve() {
+        use ureq::unversioned::resolver::Resolver;
+        let config = ureq::config::Config::default();
+        let timeout = ureq::unversioned::transport::NextTimeout::default();
+        for (uri, addr) in [
+            ("http://127.0.0.1:8080/webhook", "127.0.0.1:8080"),
+            ("http://[::1]:9/x", "[::1]:9"),
+            ("http://localhost:7/x", ""),
+        ] {
+            let uri: http::Uri = uri.parse().unwrap();
+            let got = LiteralResolver::default()
+                .resolve(&uri, &config, timeout)
+                .unwrap();
+            if !addr.is_empty() {
+                assert_eq!(got[0], addr.parse().unwrap());
+            }
+        }
     }
 
     #[test]

@@ -5,9 +5,10 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 /// An ISO 8601 timestamp as the API sends it (`2026-05-08T07:51:58.813Z`).
 ///
 /// The original text is kept and written back unchanged, so a round trip never turns
-/// `.813Z` into `.813000Z` or `Z` into `+00:00`. The parsed instant is computed once on
-/// arrival (with a fast path for the API's own `YYYY-MM-DDTHH:MM:SS[.fff]Z` form); a string that
-/// is not a valid timestamp is still accepted and kept, with [`Timestamp::datetime`] `None`.
+/// `.813Z` into `.813000Z` or `Z` into `+00:00`. The instant is computed when asked for (with a
+/// fast path for the API's own `YYYY-MM-DDTHH:MM:SS[.fff]Z` form), so that a transcript of many
+/// turns costs no date arithmetic nobody reads; a string that is not a valid timestamp is still
+/// accepted and kept, with [`Timestamp::datetime`] `None`.
 ///
 /// ```
 /// use atoms_webhook_models::Timestamp;
@@ -17,20 +18,14 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct Timestamp {
+    // The text alone: the instant is a function of it (equality and hashing stay the same).
     raw: String,
-    parsed: Option<DateTime<Utc>>,
 }
 
 impl Timestamp {
     /// Parses `raw`, keeping it as written even when it is not a valid timestamp.
     pub fn parse(raw: impl Into<String>) -> Self {
-        let raw = raw.into();
-        let parsed = parse_fast(&raw).or_else(|| {
-            DateTime::parse_from_rfc3339(&raw)
-                .ok()
-                .map(|d| d.with_timezone(&Utc))
-        });
-        Self { raw, parsed }
+        Self { raw: raw.into() }
     }
 
     /// A timestamp for `at`, written in the API's form (UTC, milliseconds, `Z`).
@@ -39,7 +34,6 @@ impl Timestamp {
         let at = at.trunc_subsecs(3);
         Self {
             raw: at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            parsed: Some(at),
         }
     }
 
@@ -55,7 +49,11 @@ impl Timestamp {
 
     /// The instant, or `None` when the text is not a valid ISO 8601 timestamp.
     pub fn datetime(&self) -> Option<DateTime<Utc>> {
-        self.parsed
+        parse_fast(&self.raw).or_else(|| {
+            DateTime::parse_from_rfc3339(&self.raw)
+                .ok()
+                .map(|d| d.with_timezone(&Utc))
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use http::{HeaderMap, Method, Request, Response, Uri};
 use tracing::Span;
 
-use crate::codec;
+use crate::codec::{self, Prepared};
 use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -61,12 +61,21 @@ pub struct Call<'p, R: Endpoint + ?Sized> {
 impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
     /// Validates and builds the request (see [`crate::build`]) and opens its tracing span.
     pub fn new(config: &Config, policy: &'p RetryPolicy, endpoint: &R) -> Result<Self, Error> {
+        Self::prepared(&Prepared::new(config)?, policy, endpoint)
+    }
+
+    /// [`Call::new`] with a configuration checked and prepared once (what the clients do).
+    pub fn prepared(
+        prepared: &Prepared,
+        policy: &'p RetryPolicy,
+        endpoint: &R,
+    ) -> Result<Self, Error> {
         let span = trace::request_span(
             endpoint.name(),
             &endpoint.method(),
             endpoint.path_template(),
         );
-        let (parts, body) = match codec::build(config, endpoint) {
+        let (parts, body) = match prepared.build(endpoint) {
             Ok(r) => r.into_parts(),
             Err(e) => {
                 span.in_scope(|| tracing::debug!(error = %e, "request refused before sending"));

@@ -7,6 +7,8 @@ use atoms_webhook_models::{
     AgentId, CreateWebhookRequest, EventType, OneOrMany, ParseError, ReplaceSubscriptionsRequest,
     UpdateWebhookRequest, Webhook, WebhookId, WebhookSubscription,
 };
+use std::borrow::Cow;
+
 use http::Method;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
@@ -23,9 +25,10 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Percent-encodes one path segment or query value.
-pub fn encode_component(s: &str) -> String {
-    utf8_percent_encode(s, COMPONENT).to_string()
+/// Percent-encodes one path segment or query value (borrowed when there is nothing to encode,
+/// as with every id the API hands out).
+pub fn encode_component(s: &str) -> Cow<'_, str> {
+    utf8_percent_encode(s, COMPONENT).into()
 }
 
 /// The description of one API operation: how to send it and how to read its answer.

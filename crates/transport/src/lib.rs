@@ -39,7 +39,8 @@ pub use atoms_webhook_models as models;
 
 pub use call::{Call, Step};
 pub use codec::{
-    api_error, build, decode, decode_at, retry_after, snippet, url, SNIPPET_CHARS, USER_AGENT_VALUE,
+    api_error, build, decode, decode_at, retry_after, snippet, url, Prepared, SNIPPET_CHARS,
+    USER_AGENT_VALUE,
 };
 pub use config::{
     Config, Jitter, RetryConfig, API_KEY_ENV, BASE_URL_ENV, CURRENT_BASE_URL, DEFAULT_BASE_URL,
