@@ -100,11 +100,18 @@ impl Client {
     /// # Ok::<(), atoms_webhook_blocking::Error>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
-        let agent_config = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.timeout))
-            .build();
+            .timeout_global(Some(config.timeout));
+        // ureq never picks native-tls by itself: with the `native-tls` feature, ask for it.
+        #[cfg(feature = "native-tls")]
+        let builder = builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        );
+        let agent_config = builder.build();
         let agent = ureq::Agent::with_parts(
             agent_config,
             ureq::unversioned::transport::DefaultConnector::default(),
