@@ -291,13 +291,8 @@ impl Client {
     ) -> Result<CreatedWebhook, Error> {
         async {
             let id = self.create_webhook(request).await?;
-            match self.signing_secret(id.clone()).await {
-                Ok(secret) => Ok(CreatedWebhook::new(id, secret)),
-                Err(e) => Err(Error::CreatedWithoutSecret {
-                    id,
-                    source: Box::new(e),
-                }),
-            }
+            let secret = self.signing_secret(id.clone()).await;
+            CreatedWebhook::from_fetch(id, secret)
         }
         .instrument(trace::operation_span("create_webhook_with_secret"))
         .await
@@ -354,13 +349,8 @@ impl Client {
                     return Err(plan.incomplete(done, e));
                 }
             }
-            match self.execute(plan.delete.clone()).await {
-                Ok(message) => Ok(plan.into_report(message)),
-                Err(e) => {
-                    let cleared = plan.clears.len();
-                    Err(plan.incomplete(cleared, e))
-                }
-            }
+            let deleted = self.execute(plan.delete.clone()).await;
+            plan.finish(deleted)
         }
         .instrument(trace::operation_span("delete_webhook_cascade"))
         .await

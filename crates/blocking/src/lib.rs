@@ -293,13 +293,8 @@ impl Client {
         let span = trace::operation_span("create_webhook_with_secret");
         let _entered = span.enter();
         let id = self.create_webhook(request)?;
-        match self.signing_secret(id.clone()) {
-            Ok(secret) => Ok(CreatedWebhook::new(id, secret)),
-            Err(e) => Err(Error::CreatedWithoutSecret {
-                id,
-                source: Box::new(e),
-            }),
-        }
+        let secret = self.signing_secret(id.clone());
+        CreatedWebhook::from_fetch(id, secret)
     }
 
     /// Adds event types on a webhook to an agent, keeping the ones it has on that webhook
@@ -351,13 +346,8 @@ impl Client {
                 return Err(plan.incomplete(done, e));
             }
         }
-        match self.execute(plan.delete.clone()) {
-            Ok(message) => Ok(plan.into_report(message)),
-            Err(e) => {
-                let cleared = plan.clears.len();
-                Err(plan.incomplete(cleared, e))
-            }
-        }
+        let deleted = self.execute(plan.delete.clone());
+        plan.finish(deleted)
     }
 }
 

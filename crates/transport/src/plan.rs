@@ -41,6 +41,18 @@ impl CreatedWebhook {
     pub fn new(id: WebhookId, secret: SigningSecret) -> Self {
         Self { id, secret }
     }
+
+    /// The outcome of fetching the secret of the webhook just created as `id`: a failure
+    /// becomes [`Error::CreatedWithoutSecret`], so the caller still learns the id.
+    pub fn from_fetch(id: WebhookId, secret: Result<SigningSecret, Error>) -> Result<Self, Error> {
+        match secret {
+            Ok(secret) => Ok(Self::new(id, secret)),
+            Err(e) => Err(Error::CreatedWithoutSecret {
+                id,
+                source: Box::new(e),
+            }),
+        }
+    }
 }
 
 fn is_for(s: &WebhookSubscription, webhook_id: &WebhookId) -> bool {
@@ -209,6 +221,18 @@ pub struct CascadePlan {
 }
 
 impl CascadePlan {
+    /// The outcome of the final delete, every clear having succeeded: the report, or
+    /// [`Error::CascadeIncomplete`] listing every agent cleared.
+    pub fn finish(self, delete: Result<String, Error>) -> Result<CascadeReport, Error> {
+        match delete {
+            Ok(message) => Ok(self.into_report(message)),
+            Err(e) => {
+                let cleared = self.clears.len();
+                Err(self.incomplete(cleared, e))
+            }
+        }
+    }
+
     /// The report of the plan once carried out, with the delete's message.
     pub fn into_report(self, message: String) -> CascadeReport {
         CascadeReport {
