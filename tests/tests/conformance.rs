@@ -483,7 +483,7 @@ fn cascade_delete(f: &dyn Flavor) {
     let remaining = emu.webhooks();
     assert_eq!(remaining.len(), 1);
     assert_eq!(remaining[0].id, w2);
-    assert!(remaining[0].subscriptions().is_empty());
+    assert!(remaining[0].subscription_list().is_empty());
 
     // A webhook without subscriptions is just deleted.
     let report = c.delete_webhook_cascade(w2.as_str(), false).unwrap();

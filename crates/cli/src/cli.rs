@@ -305,7 +305,9 @@ pub struct VerifyArgs {
     #[arg(long, env = SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
     pub secret: Option<String>,
 
-    /// The X-Signature header value (64 hex characters). Without it the body is only parsed.
+    /// The X-Signature header value (64 hex characters, either case, optionally `sha256=`; a
+    /// whole `X-Signature:` or `X-Atoms-Signature:` line works too). Without it the body is only
+    /// parsed.
     #[arg(long, value_name = "HEX", requires = "secret")]
     pub signature: Option<String>,
 

@@ -109,7 +109,7 @@ pub fn secret(global: &GlobalArgs, args: SecretArgs) -> Result<(), CliError> {
 fn webhook_events(w: &Webhook) -> Vec<EventType> {
     let mut out: Vec<EventType> = Vec::new();
     for e in w
-        .subscriptions()
+        .subscription_list()
         .iter()
         .filter_map(|s| s.event_type.clone())
     {
@@ -226,7 +226,7 @@ fn render_webhook(w: &Webhook, style: Style) -> String {
     }
     // Group subscriptions by agent, keeping order of first appearance.
     let mut agents: Vec<(String, Option<String>, Vec<EventType>)> = Vec::new();
-    for s in w.subscriptions() {
+    for s in w.subscription_list() {
         let Some(agent) = &s.agent else { continue };
         let id = agent.id().to_string();
         let entry = match agents.iter_mut().position(|(a, _, _)| *a == id) {

@@ -302,7 +302,7 @@ fn webhooks_create_list_get_update_delete() {
     let secret = secret_of(&emu, &id);
     let webhook = &emu.webhooks()[0];
     assert_eq!(webhook.agent_ids().len(), 2);
-    assert_eq!(webhook.subscriptions().len(), 3);
+    assert_eq!(webhook.subscription_list().len(), 3);
 
     // Human list: an aligned table, the secret redacted.
     let list = run(at(&emu), &["webhooks", "list"]).ok();
@@ -359,7 +359,10 @@ fn webhooks_create_list_get_update_delete() {
     let w = &emu.webhooks()[0];
     assert_eq!(w.url.as_deref(), Some("https://example.com/b"));
     assert_eq!(w.description.as_deref(), Some("renamed"));
-    assert_eq!(w.custom_headers(), vec![("X-Token", "tok-123")]);
+    assert_eq!(
+        w.custom_headers(),
+        vec![("X-Token".to_owned(), "tok-123".to_owned())]
+    );
     let get = run(at(&emu), &["webhooks", "get", &id]).ok();
     assert!(
         get.contains("X-Token: [redacted]") && !get.contains("tok-123"),
@@ -451,7 +454,7 @@ fn cascade_refuses_to_drop_other_webhooks_without_yes() {
     let left = emu.webhooks();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, second.as_str());
-    assert!(left[0].subscriptions().is_empty());
+    assert!(left[0].subscription_list().is_empty());
 
     // A cascade that fails half way says what it already removed.
     let third = create(
@@ -589,7 +592,10 @@ fn subscriptions_get_set_add_clear() {
     assert!(subs.iter().all(|s| s["webhookId"] == hook.as_str()));
     let out = run(at(&emu), &["subscriptions", "clear", AGENT]).ok();
     assert!(out.contains("cleared"), "{out}");
-    assert!(emu.webhooks().iter().all(|w| w.subscriptions().is_empty()));
+    assert!(emu
+        .webhooks()
+        .iter()
+        .all(|w| w.subscription_list().is_empty()));
 
     // A write to an unknown webhook is a 404 naming it.
     let line = run(

@@ -199,7 +199,7 @@ fn call_options(obj: &Map<String, Value>) -> Result<CallOptions, Vec<String>> {
     }
     match field("variables") {
         None => {}
-        Some(Value::Object(map)) => opts.variables = Variables(map.clone()),
+        Some(Value::Object(map)) => opts.variables = Variables(map.clone().into()),
         Some(_) => errors.push("variables must be an object".to_owned()),
     }
     match field("duration") {
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(o.call_status.as_str(), "busy");
         assert_eq!(o.turns, 3);
         assert_eq!(o.call_id, "CALL-1");
-        assert_eq!(o.variables.get("k"), Some(&json!(1)));
+        assert_eq!(o.variables.get("k").map(|v| v.to_value()), Some(json!(1)));
         assert_eq!(o.duration, Some(std::time::Duration::from_millis(2500)));
 
         let o = parse(json!({"agentId": "60d0fe4f5311236168a109ca", "callId": null})).unwrap();

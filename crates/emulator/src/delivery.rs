@@ -269,7 +269,7 @@ fn prepare(event: &WebhookEvent, target: &DeliveryTarget) -> Option<Prepared> {
     let event = sample::addressed(event, &target.url, &target.description);
     let body = sample::event_body(&event);
     Some(Prepared {
-        delivery_id: event.delivery_id().unwrap_or_default(),
+        delivery_id: event.delivery_id().cloned().unwrap_or_default(),
         signature: sign(&target.secret, &body),
         body,
     })

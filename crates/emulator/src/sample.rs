@@ -34,13 +34,13 @@ use std::time::Duration;
 use atoms_webhook_models::{
     AgentId, Analytics, AnalyticsCompletedEvent, AnalyticsCompletedMetadata, CallData,
     CallDirection, CallId, CallStatus, ConversationType, DeliveryId, EventType, Metric, MetricType,
-    MetricValue, PostConversationEvent, PostConversationMetadata, PreConversationEvent,
+    MetricValue, Number, PostConversationEvent, PostConversationMetadata, PreConversationEvent,
     PreConversationMetadata, Role, Timestamp, TranscriptTurn, Variables, WebhookEvent,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, SubsecRound, TimeDelta, Utc};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 /// The agent a [`CallOptions`] uses unless told otherwise.
 pub const DEFAULT_AGENT_ID: &str = "6a1b2c3d4e5f60718293a4b5";
@@ -227,7 +227,7 @@ impl CallOptions {
 
     /// Adds or replaces one custom variable.
     pub fn variable(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.variables.insert(key, value);
+        self.variables.insert(key, value.into());
         self
     }
 
@@ -440,9 +440,9 @@ impl Script {
     fn from_variables(v: &Variables, start: DateTime<Utc>) -> Self {
         let text = |key: &str, default: &str| -> String {
             match v.get(key) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => default.to_owned(),
-                Some(other) => other.to_string(),
+                Some(j) if j.as_str().is_some() => j.as_str().unwrap_or_default().to_owned(),
+                Some(j) if !j.is_null() => j.as_raw_str().into_owned(),
+                _ => default.to_owned(),
             }
         };
         let customer = text("customer_name", "Ananya Verma");
@@ -771,8 +771,8 @@ mod tests {
         assert_eq!(types, EventType::ALL.to_vec());
         let mut ids = Vec::new();
         for e in &events {
-            assert_eq!(e.call_id(), Some(opts.call_id.clone()));
-            assert_eq!(e.agent_id(), Some(AgentId::new(DEFAULT_AGENT_ID)));
+            assert_eq!(e.call_id(), Some(&opts.call_id));
+            assert_eq!(e.agent_id(), Some(&AgentId::new(DEFAULT_AGENT_ID)));
             let id = e.delivery_id().unwrap();
             assert!(id.is_object_id(), "{id}");
             ids.push(id);
@@ -859,7 +859,10 @@ mod tests {
         assert_eq!(vars.agent_number(), Some(DEFAULT_AGENT_NUMBER));
         assert_eq!(vars.conversation_type(), Some("telephonyOutbound"));
         assert!(vars.current_date_parsed().is_some());
-        assert_eq!(vars.get("loan_id"), Some(&Value::from(42)));
+        assert_eq!(
+            vars.get("loan_id").map(|v| v.to_value()),
+            Some(Value::from(42))
+        );
         assert!(vars.custom().count() >= 5);
 
         let a = analytics_of(&events);
@@ -869,7 +872,7 @@ mod tests {
         let analytics = a.metadata.analytics.as_ref().unwrap();
         assert!(analytics.summary.as_deref().unwrap().contains("promised"));
         let types: Vec<MetricType> = analytics
-            .disposition_metrics()
+            .disposition_list()
             .iter()
             .filter_map(|m| m.metric_type.clone())
             .collect();
@@ -882,14 +885,14 @@ mod tests {
             assert!(types.contains(&t), "{t} missing");
         }
         let values: Vec<&MetricValue> = analytics
-            .disposition_metrics()
+            .disposition_list()
             .iter()
             .filter_map(|m| m.value.as_ref())
             .collect();
         assert!(values.iter().any(|v| v.as_i64().is_some()));
         assert!(values.iter().any(|v| v.as_bool().is_some()));
         assert!(values.iter().any(|v| v.as_str().is_some()));
-        assert!(!analytics.success_metrics().is_empty());
+        assert!(!analytics.success_list().is_empty());
     }
 
     #[test]

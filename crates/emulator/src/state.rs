@@ -529,9 +529,9 @@ mod tests {
         ];
         let w = hook(&mut s, "https://a", &pairs);
         let got = s.get_webhook(&w).unwrap();
-        assert_eq!(got.subscriptions().len(), 1);
+        assert_eq!(got.subscription_list().len(), 1);
         assert_eq!(
-            got.subscriptions()[0]
+            got.subscription_list()[0]
                 .agent
                 .as_ref()
                 .and_then(AgentRef::name),

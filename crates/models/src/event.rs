@@ -430,7 +430,11 @@ pub struct UnknownEvent {
 impl UnknownEvent {
     fn new(body: Json) -> Self {
         let v = body.to_value();
-        let s = |pointer: &str| v.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+        let s = |pointer: &str| {
+            v.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         UnknownEvent {
             event_type: EventType::parse(&s("/metadata/eventType").unwrap_or_default()),
             id: s("/id").map(DeliveryId::from),
@@ -493,7 +497,9 @@ impl WebhookEvent {
             }
         };
         match serde_json::from_str::<AnyEvent>(text) {
-            Ok(any) => split(any, || Json::from_text(text).unwrap_or_else(|_| Json::null())),
+            Ok(any) => split(any, || {
+                Json::from_text(text).unwrap_or_else(|_| Json::null())
+            }),
             Err(first) => match serde_json::from_str::<Value>(text) {
                 // Not JSON at all: report where.
                 Err(_) => Err(ParseError::from_json(".", &first)),

@@ -111,9 +111,9 @@ impl Json {
     /// Deserializes the value into `T`.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.0 {
-            Repr::Str(s) => T::deserialize(serde::de::value::StrDeserializer::<
-                serde_json::Error,
-            >::new(s)),
+            Repr::Str(s) => T::deserialize(
+                serde::de::value::StrDeserializer::<serde_json::Error>::new(s),
+            ),
             Repr::Raw(r) => serde_json::from_str(r.get()),
         }
     }
@@ -231,8 +231,7 @@ impl Number {
     /// A finite float, written the shortest way that reads back the same. `None` for NaN and
     /// infinities, which JSON cannot carry.
     pub fn from_f64(f: f64) -> Option<Self> {
-        serde_json::Number::from_f64(f)
-            .and_then(|n| Self::parse(&n.to_string()))
+        serde_json::Number::from_f64(f).and_then(|n| Self::parse(&n.to_string()))
     }
 
     /// The number as it was sent.
@@ -459,7 +458,10 @@ impl<'de> Deserialize<'de> for Fields {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
                 let mut f = Fields::new();
                 while let Some((k, v)) = map.next_entry::<String, Json>()? {
                     f.insert(k, v);

@@ -78,8 +78,8 @@ pub use event::{
     PostConversationEvent, PostConversationMetadata, PreConversationEvent, PreConversationMetadata,
     TranscriptTurn, UnknownEvent, WebhookEvent,
 };
-pub use json::{Fields, Json, Number};
 pub use ids::{AgentId, CallId, DeliveryId, OrganizationId, SubscriptionId, UserId, WebhookId};
+pub use json::{Fields, Json, Number};
 pub use rest::{
     AgentRef, ApiErrorBody, ApiResponse, CreateWebhookRequest, EventSubscription, HeadersUpdate,
     OneOrMany, PopulatedSubscription, ReplaceSubscriptionsRequest, UpdateWebhookRequest, Webhook,

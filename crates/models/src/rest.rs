@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    AgentId, Fields, Json, EventType, OrganizationId, SigningSecret, SubscriptionId, Timestamp, UserId,
-    WebhookId, WebhookStatus,
+    AgentId, EventType, Fields, Json, OrganizationId, SigningSecret, SubscriptionId, Timestamp,
+    UserId, WebhookId, WebhookStatus,
 };
 
 wire_struct!(
@@ -526,12 +526,7 @@ impl ApiErrorBody {
     pub fn new<S: Into<String>>(messages: impl IntoIterator<Item = S>) -> Self {
         Self {
             status: Some(false),
-            errors: Some(
-                messages
-                    .into_iter()
-                    .map(|m| Json::from(m.into()))
-                    .collect(),
-            ),
+            errors: Some(messages.into_iter().map(|m| Json::from(m.into())).collect()),
             message: None,
             extra: Fields::new(),
         }

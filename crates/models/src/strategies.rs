@@ -97,7 +97,9 @@ pub fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         number().prop_filter_map("finite", |n| {
-            serde_json::from_str::<serde_json::Number>(n.as_str()).ok().map(Value::Number)
+            serde_json::from_str::<serde_json::Number>(n.as_str())
+                .ok()
+                .map(Value::Number)
         }),
         text().prop_map(Value::String),
     ];

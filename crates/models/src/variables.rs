@@ -26,9 +26,7 @@ pub struct Variables(pub Fields);
 /// Names only: values include phone numbers and customer details.
 impl std::fmt::Debug for Variables {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Variables")
-            .field(&self.0)
-            .finish()
+        f.debug_tuple("Variables").field(&self.0).finish()
     }
 }
 

@@ -163,7 +163,8 @@ impl Verifier {
         self.max_body
     }
 
-    /// Checks `signature` (the header's value) against the raw `body`.
+    /// Checks `signature` (the header's value: 64 hex characters in either case, optionally
+    /// `sha256=<hex>`, optionally with its header name in front) against the raw `body`.
     pub fn verify(&self, body: &[u8], signature: &str) -> Result<(), VerifyError> {
         if body.len() > self.max_body {
             return Err(VerifyError::BodyTooLarge {
@@ -249,10 +250,19 @@ impl Verifier {
     }
 }
 
-/// Decodes a header value to exactly 32 bytes. Surrounding whitespace and a `sha256=` prefix
+/// Decodes a header value to exactly 32 bytes. Surrounding whitespace, a leading header name
+/// (`X-Signature:` or `X-Atoms-Signature:`, as copied from a request log) and a `sha256=` prefix
 /// (any case) are ignored; either letter case of the hex is accepted.
 fn decode_signature(signature: &str) -> Result<[u8; 32], VerifyError> {
-    let s = signature.trim();
+    let mut s = signature.trim();
+    if let Some((name, value)) = s.split_once(':') {
+        if SIGNATURE_HEADERS
+            .iter()
+            .any(|h| name.trim().eq_ignore_ascii_case(h))
+        {
+            s = value.trim();
+        }
+    }
     let s = match s.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("sha256=") => s[7..].trim_start(),
         _ => s,
@@ -322,12 +332,15 @@ mod tests {
     fn tolerant_forms() {
         let body = br#"{"id":"x"}"#;
         let good = sign(&SigningSecret::new("secret"), body);
-        // Lower case (what Atoms sends), upper case, `sha256=` prefix in either case.
+        // Lower case (what Atoms sends), upper case, `sha256=` prefix in either case, and a
+        // header line under either name.
         for form in [
             good.clone(),
             good.to_uppercase(),
             format!("sha256={good}"),
             format!("SHA256={}", good.to_uppercase()),
+            format!("X-Signature: {good}"),
+            format!("x-atoms-signature: sha256={good}"),
         ] {
             assert!(v().verify(body, &form).is_ok(), "{form}");
         }
@@ -337,6 +350,7 @@ mod tests {
             format!("sha256={good}00"),
             "sha256=".to_owned(),
             format!("sha1={good}"),
+            format!("X-Other: {good}"),
         ] {
             assert!(
                 matches!(v().verify(body, &bad), Err(VerifyError::MalformedHeader(_))),
@@ -356,7 +370,10 @@ mod tests {
         let body = b"{}";
         let good = sign(&SigningSecret::new("secret"), body);
         let mut h = http::HeaderMap::new();
-        h.insert("X-Atoms-Signature", format!("sha256={good}").parse().unwrap());
+        h.insert(
+            "X-Atoms-Signature",
+            format!("sha256={good}").parse().unwrap(),
+        );
         assert!(v().verify_headers(&h, body).is_ok());
         // Both names with the same signature: fine; with different ones: refused.
         h.insert("x-signature", good.to_uppercase().parse().unwrap());
