@@ -42,6 +42,7 @@
 //! `tracing::subscriber::set_global_default`, which does not forward them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::io;

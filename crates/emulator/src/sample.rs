@@ -38,7 +38,7 @@ use atoms_webhook_models::{
     PreConversationMetadata, Role, Timestamp, TranscriptTurn, Variables, WebhookEvent,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, SubsecRound, TimeDelta, Utc};
-use rand::{Rng, RngCore};
+use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -291,7 +291,7 @@ pub(crate) fn addressed(event: &WebhookEvent, url: &str, description: &str) -> W
 /// The three events of a call that ended at `end`, not yet addressed (no url, description or
 /// delivery id).
 pub(crate) fn generate(opts: &CallOptions, end: DateTime<Utc>) -> [WebhookEvent; 3] {
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     let end = end.trunc_subsecs(3);
     let completed = opts.call_status == CallStatus::Completed;
     let turns = if completed {
@@ -303,7 +303,7 @@ pub(crate) fn generate(opts: &CallOptions, end: DateTime<Utc>) -> [WebhookEvent;
     // Seconds with microseconds, like the platform's `49.350622`.
     let duration_secs = match opts.duration {
         Some(d) => d.min(MAX_DURATION).as_secs_f64(),
-        None if completed => 4.0 + turns as f64 * rng.gen_range(3.2..5.4) + rng.gen::<f64>(),
+        None if completed => 4.0 + turns as f64 * rng.random_range(3.2..5.4) + rng.random::<f64>(),
         None => 0.0,
     };
     let duration_secs = (duration_secs * 1e6).round() / 1e6;
@@ -541,7 +541,7 @@ fn transcript(
     let mut previous: Option<DateTime<Utc>> = None;
     (0..turns)
         .map(|i| {
-            let jitter = rng.gen_range(0..=step / 3);
+            let jitter = rng.random_range(0..=step / 3);
             let mut at = first + TimeDelta::milliseconds(step * i as i64 + jitter);
             if let Some(p) = previous {
                 at = at.max(p + TimeDelta::milliseconds(1));
@@ -708,7 +708,7 @@ fn analytics(
 
 /// `CALL-<epoch millis>-<6 hex>`, the platform's form.
 fn new_call_id(at: DateTime<Utc>) -> CallId {
-    let tail = rand::thread_rng().next_u32() & 0x00ff_ffff;
+    let tail = rand::rng().next_u32() & 0x00ff_ffff;
     CallId::new(format!("CALL-{}-{tail:06x}", at.timestamp_millis()))
 }
 
@@ -716,7 +716,7 @@ fn new_call_id(at: DateTime<Utc>) -> CallId {
 pub(crate) fn object_id(at: DateTime<Utc>) -> String {
     let secs = u32::try_from(at.timestamp().max(0)).unwrap_or(u32::MAX);
     let mut random = [0u8; 8];
-    rand::thread_rng().fill_bytes(&mut random);
+    rand::rng().fill_bytes(&mut random);
     let mut s = format!("{secs:08x}");
     for b in random {
         s.push_str(&format!("{b:02x}"));
@@ -976,8 +976,9 @@ mod tests {
         for e in &events {
             let body = event_body(e);
             assert_eq!(&WebhookEvent::from_slice(&body).unwrap(), e);
-            let v: Value = serde_json::from_slice(&body).unwrap();
-            let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+            // Read in order (serde_json's own map sorts keys without `preserve_order`).
+            let fields: atoms_webhook_models::Fields = serde_json::from_slice(&body).unwrap();
+            let keys: Vec<&str> = fields.keys().collect();
             assert_eq!(keys, ["url", "description", "event", "metadata", "id"]);
         }
         let v = events[0].to_value();

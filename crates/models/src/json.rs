@@ -182,6 +182,12 @@ impl From<bool> for Json {
     }
 }
 
+impl From<Fields> for Json {
+    fn from(f: Fields) -> Self {
+        Json::of(&f)
+    }
+}
+
 impl From<Number> for Json {
     fn from(n: Number) -> Self {
         Json(Repr::Raw(n.0))

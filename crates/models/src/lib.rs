@@ -90,3 +90,8 @@ pub use timestamp::Timestamp;
 pub use variables::Variables;
 #[cfg(feature = "verify")]
 pub use verify::{sign, Verifier, VerifyError, SIGNATURE_HEADER, SIGNATURE_HEADERS};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
