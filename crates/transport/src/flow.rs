@@ -73,6 +73,8 @@ pub struct GetSigningSecret<'c> {
     state: SecretState<'c>,
 }
 
+// One call at a time lives in the state; boxing it would cost an allocation per step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum SecretState<'c> {
     Start(WebhookId),
@@ -243,6 +245,8 @@ pub struct AddAgentEvents<'c> {
     state: AddState<'c>,
 }
 
+// One call at a time lives in the state; boxing it would cost an allocation per step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum AddState<'c> {
     Start,
