@@ -38,7 +38,8 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Base URL of the Atoms API (e.g. https://api.smallest.ai/atoms/v1, or an emulator's URL).
+    /// Base URL of the Atoms API: the current host by default, the older host
+    /// https://atoms-api.smallest.ai/api/v1, a proxy or an emulator's URL.
     #[arg(
         long,
         global = true,

@@ -14,6 +14,7 @@ mod listen;
 mod manage;
 mod output;
 mod receiver;
+mod term;
 mod trigger;
 mod verify;
 
@@ -121,7 +122,7 @@ fn init_tracing() {
     let subscriber = tracing_subscriber::registry().with(filter).with(
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal() && output::no_color_unset()),
+            .with_ansi(std::io::stderr().is_terminal() && term::no_color_unset()),
     );
     // Nothing else sets a global subscriber in this process.
     let _ = tracing::subscriber::set_global_default(subscriber);

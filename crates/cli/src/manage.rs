@@ -390,6 +390,13 @@ fn delete_cascade(api: &Api, id: &str, yes: bool, json: bool) -> Result<(), CliE
                 cause.message_text()
             )));
         }
+        Err(e) if e.is_bad_response() => {
+            let cause = api.fail(&e, Subject::Webhook(id));
+            return Err(CliError::failure(format!(
+                "refusing to delete webhook {id}: {}; nothing was changed",
+                cause.message_text()
+            )));
+        }
         Err(e) => return Err(api.fail(&e, Subject::Webhook(id))),
     };
     if json {

@@ -128,7 +128,7 @@ impl Receiver {
 
     fn style_err(&self, line: &str) -> String {
         use std::io::IsTerminal;
-        if std::io::stderr().is_terminal() && crate::output::no_color_unset() {
+        if std::io::stderr().is_terminal() && crate::term::no_color_unset() {
             format!("\x1b[33m{line}\x1b[0m")
         } else {
             line.to_owned()

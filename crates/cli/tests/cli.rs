@@ -10,6 +10,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+// The fault server of the tests package, for its `Refused` port (only that part is used).
+#[allow(dead_code)]
+#[path = "../../../tests/src/faulty.rs"]
+mod faulty;
+
 use atoms_webhook_emulator::{CallOptions, DeliveryOutcome, Emulator};
 use atoms_webhook_models::{sign, SigningSecret, WebhookId};
 use serde_json::Value;
@@ -145,13 +150,9 @@ fn secret_of(emu: &Emulator, id: &str) -> String {
         .to_owned()
 }
 
-/// A port nothing listens on.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A base URL nothing listens on, reserved while the value lives (no bind-then-drop race).
+fn dead() -> faulty::Refused {
+    faulty::Refused::new()
 }
 
 /// A spawned child whose output is collected line by line; killed on drop.
@@ -730,9 +731,10 @@ fn timeouts_and_unreachable_servers_are_one_line() {
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("within 0.3 s"), "{line}");
 
+    let down = dead();
     let mut cmd = bare();
     cmd.env("SMALLEST_API_KEY", KEY)
-        .args(["--base-url", &format!("http://127.0.0.1:{}", dead_port())]);
+        .args(["--base-url", &down.url()]);
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("could not connect"), "{line}");
 }
@@ -894,7 +896,8 @@ fn listen_refuses_oversized_bodies_with_413() {
 
 #[test]
 fn trigger_fails_when_the_endpoint_is_down() {
-    let url = format!("http://127.0.0.1:{}/x", dead_port());
+    let down = dead();
+    let url = format!("{}/x", down.url());
     let r = run(
         bare(),
         &[
@@ -1003,7 +1006,8 @@ fn verify_valid_invalid_unparseable() {
 #[test]
 fn a_delivery_to_a_receiver_that_is_down_fails_once() {
     let emu = emulator();
-    let url = format!("http://127.0.0.1:{}/down", dead_port());
+    let down = dead();
+    let url = format!("{}/down", down.url());
     let id = create(&emu, &url, &[]);
     run(
         at(&emu),
