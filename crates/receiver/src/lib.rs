@@ -14,8 +14,8 @@
 //! - **Workers** ([`Worker`]): at least once, in order per call (pre -> post -> analytics),
 //!   leases that come back when a worker dies, capped exponential backoff, dead letters and
 //!   replay.
-//! - **axum** (feature `axum`): the `VerifiedEvent` extractor and the tower `InboxService` /
-//!   `InboxLayer`.
+//! - **axum** (feature `axum`, module `axum`): the `VerifiedEvent` extractor and the tower
+//!   `InboxService` / `InboxLayer`.
 //!
 //! Time is injected everywhere ([`Clock`], [`Sleeper`]) so tests never wait.
 //!
@@ -59,6 +59,8 @@ mod inbox;
 mod store;
 mod worker;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
