@@ -88,3 +88,8 @@ pub use crate::sqlite::SqliteStore;
 pub use tokio_postgres;
 
 pub use atoms_webhook_models as models;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "axum", feature = "sqlite"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
