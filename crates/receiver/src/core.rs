@@ -208,7 +208,8 @@ impl Outcome {
 /// ```
 #[derive(Clone)]
 pub struct Receiver {
-    verifier: Verifier,
+    // Shared: frameworks clone the receiver out of their state for every request.
+    verifier: Arc<Verifier>,
     replay_window: Option<Duration>,
     clock: Arc<dyn Clock>,
 }
@@ -240,7 +241,7 @@ impl Receiver {
     /// A receiver around an existing verifier (its size limit is kept).
     pub fn from_verifier(verifier: Verifier) -> Self {
         Self {
-            verifier,
+            verifier: Arc::new(verifier),
             replay_window: None,
             clock: Arc::new(SystemClock),
         }
@@ -248,7 +249,7 @@ impl Receiver {
 
     /// Sets the largest body accepted, in bytes (default [`DEFAULT_MAX_BODY`]).
     pub fn max_body(mut self, bytes: usize) -> Self {
-        self.verifier = self.verifier.max_body(bytes);
+        self.verifier = Arc::new((*self.verifier).clone().max_body(bytes));
         self
     }
 
