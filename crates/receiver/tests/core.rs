@@ -243,3 +243,41 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn signature_headers() {
+    let r = receiver();
+    let b = body(0, &object_id(t0(), 4), "CALL-4");
+    let good = atoms_webhook_models::sign(&secret(), &b);
+    let wrong = atoms_webhook_models::sign(&SigningSecret::new("other"), &b);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        r.receive(&Method::POST, &h, &b).into_event().err()
+    };
+    // The older header name alone is accepted.
+    assert_eq!(with(&[("X-Atoms-Signature", &good)]), None);
+    // Both names: both must verify.
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-atoms-signature", &good)]),
+        None
+    );
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-atoms-signature", &wrong)]),
+        Some(Rejection::BadSignature)
+    );
+    // Repeated: refused, even when one copy is right.
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-signature", &good)]),
+        Some(Rejection::BadSignature)
+    );
+    assert_eq!(
+        with(&[("x-other", &good)]),
+        Some(Rejection::MissingSignature)
+    );
+}
