@@ -1,10 +1,16 @@
 //! Cross-crate tests live in `tests/`; this library holds what they share that is not about
 //! one client: [`faulty`], a loopback server that misbehaves on purpose, and helpers for the
-//! behaviours plain `std` cannot produce.
+//! behaviours plain `std` cannot produce. It also compiles the README's Rust examples as
+//! doctests (and runs those that need no network).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod faulty;
+
+/// The README's code blocks, checked by `cargo test -p atoms-webhook-tests --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 use std::io::Write;
 use std::net::TcpStream;

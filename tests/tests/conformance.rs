@@ -687,6 +687,12 @@ fn traces_carry_no_secrets_or_bodies(f: &dyn Flavor) {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    // While only one dispatcher is alive, tracing-core computes a new callsite's interest
+    // from the default of whichever thread hits it first: another test's thread, without a
+    // subscriber, would switch this test's callsites off. A second, idle dispatcher kept
+    // alive for the whole run makes it ask every live dispatcher.
+    static IDLE: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     let secret = tracing::subscriber::with_default(subscriber, || {
         let c = client(f, &emu);
         emu.inject(Op::ListWebhooks, Fault::status(503), 1);

@@ -387,11 +387,14 @@ impl Client {
         ))
     }
 
-    fn prepared(&self) -> &Prepared {
+    /// The configuration as prepared for requests, to build operations for [`Client::run`]
+    /// (the transport crate's flows take it).
+    pub fn prepared(&self) -> &Prepared {
         &self.inner.prepared
     }
 
-    fn policy(&self) -> &RetryPolicy {
+    /// The retry policy, to build operations for [`Client::run`].
+    pub fn policy(&self) -> &RetryPolicy {
         &self.inner.policy
     }
 }
