@@ -19,8 +19,8 @@
 //!
 //! # Features
 //! - `verify` (default): [`Verifier`], [`sign`].
-//! - `http`: [`Verifier::verify_headers`] and [`Verifier::verify_request`] on `http::HeaderMap`.
-//! - `clock`: [`Timestamp::now`].
+//! - `http`: `Verifier::verify_headers` and `Verifier::verify_request` on `http::HeaderMap`.
+//! - `clock`: `Timestamp::now` (reads the system clock, which `wasm32-unknown-unknown` lacks).
 //! - `proptest`: strategies for every type ([`strategies`]).
 //!
 //! # Receiving a delivery
