@@ -1001,6 +1001,49 @@ fn verify_valid_invalid_unparseable() {
     let _ = std::fs::remove_file(file);
 }
 
+#[test]
+fn verify_accepts_every_signature_form() {
+    let opts = CallOptions::new();
+    let [pre, _, _] =
+        atoms_webhook_emulator::sample::call_events(&opts, "https://example.com/h", "d");
+    let body = atoms_webhook_emulator::sample::event_body(&pre);
+    let sig = sign(&SigningSecret::new(SECRET), &body);
+    let file = temp_file("forms.json", &body);
+    let file = file.to_str().unwrap();
+    // What the older doc pages describe, and what people paste from request logs.
+    for form in [
+        sig.to_uppercase(),
+        format!("sha256={sig}"),
+        format!("X-Atoms-Signature: sha256={sig}"),
+        format!("X-Signature: {sig}"),
+    ] {
+        let out = run(
+            bare(),
+            &["verify", "--secret", SECRET, "--signature", &form, file],
+        )
+        .ok();
+        assert!(out.starts_with("valid: pre-conversation"), "{form}: {out}");
+    }
+    let r = run(
+        bare(),
+        &[
+            "verify",
+            "--secret",
+            SECRET,
+            "--signature",
+            &format!("sha256={}", &sig[..60]),
+            file,
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.starts_with("invalid: malformed signature"),
+        "{}",
+        r.stdout
+    );
+    let _ = std::fs::remove_file(file);
+}
+
 // ----- emulator, deliveries, demo ---------------------------------------------------------------
 
 #[test]

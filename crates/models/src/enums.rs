@@ -55,8 +55,30 @@ open_enum!(
         Failed = "failed",
         /// The call was cancelled (`cancelled` in the spec, `canceled` in the guide).
         Cancelled = "cancelled" | "canceled",
+        /// Call logs only: not started yet.
+        Pending = "pending",
+        /// Call logs only: under way.
+        InProgress = "in_progress",
+        /// Call logs only: waiting for a line.
+        InQueue = "in_queue",
+        /// Call logs only: ended, being processed.
+        Processing = "processing",
+        /// Call logs only: live.
+        Active = "active",
     }
 );
+
+impl CallStatus {
+    /// True for the statuses after which nothing about the call changes: `completed`, `failed`,
+    /// `no_answer` and `cancelled` (and `busy`, which the guide lists for deliveries). `Unknown`
+    /// values are not final: a reconciler must wait for one it knows.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::NoAnswer | Self::Busy | Self::Failed | Self::Cancelled
+        )
+    }
+}
 
 open_enum!(
     /// The direction of a call, in `callData.callDirection`.
@@ -65,6 +87,8 @@ open_enum!(
         TelephonyOutbound = "telephony_outbound",
         /// The agent was called.
         TelephonyInbound = "telephony_inbound",
+        /// A web call (call logs' `type`).
+        Webcall = "webcall",
     }
 );
 

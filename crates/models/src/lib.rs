@@ -8,6 +8,7 @@
 //!   naming differences between events ([`WebhookEvent::call_id`],
 //!   [`WebhookEvent::from_number`], ...).
 //! - REST: [`Webhook`], [`WebhookSubscription`], the request bodies and the response envelopes.
+//! - Call logs: [`CallLog`] and [`CallLogPage`] (`GET /conversation`), for reconciliation.
 //! - Verification (feature `verify`, on by default): [`Verifier`] and [`sign`]; reading the
 //!   header from an `http::HeaderMap` needs the feature `http`.
 //!
@@ -19,8 +20,8 @@
 //!
 //! # Features
 //! - `verify` (default): [`Verifier`], [`sign`].
-//! - `http`: [`Verifier::verify_headers`] and [`Verifier::verify_request`] on `http::HeaderMap`.
-//! - `clock`: [`Timestamp::now`].
+//! - `http`: `Verifier::verify_headers` and `Verifier::verify_request` on `http::HeaderMap`.
+//! - `clock`: `Timestamp::now` (reads the system clock, which `wasm32-unknown-unknown` lacks).
 //! - `proptest`: strategies for every type ([`strategies`]).
 //!
 //! # Receiving a delivery
@@ -52,6 +53,7 @@
 #[macro_use]
 mod macros;
 
+mod calllog;
 mod enums;
 mod error;
 mod event;
@@ -69,6 +71,7 @@ pub mod verify;
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
 
+pub use calllog::{CallLog, CallLogPage, Pagination};
 pub use enums::{
     CallDirection, CallStatus, ConversationType, EventType, MetricType, Role, WebhookStatus,
 };

@@ -37,6 +37,20 @@ fn open<T: Clone + std::fmt::Debug + 'static>(
     }
 }
 
+/// The `callStatus` values deliveries document (the call logs add non-final ones).
+const DELIVERY_CALL_STATUSES: &[&str] = &[
+    "completed",
+    "no_answer",
+    "no-answer",
+    "busy",
+    "failed",
+    "cancelled",
+    "canceled",
+];
+
+/// The `callDirection` values deliveries document (the call logs' `type` adds `webcall`).
+const DELIVERY_CALL_DIRECTIONS: &[&str] = &["telephony_outbound", "telephony_inbound"];
+
 macro_rules! enum_strategy {
     ($($fn:ident => $ty:ident;)*) => {$(
         /// Known values and `Unknown` values of this enum.
@@ -311,11 +325,11 @@ pub fn call_data(unknown: bool) -> impl Strategy<Value = CallData> {
         ),
         maybe(
             !unknown,
-            open(CallStatus::KNOWN, CallStatus::parse, unknown),
+            open(DELIVERY_CALL_STATUSES, CallStatus::parse, unknown),
         ),
         maybe(
             !unknown,
-            open(CallDirection::KNOWN, CallDirection::parse, unknown),
+            open(DELIVERY_CALL_DIRECTIONS, CallDirection::parse, unknown),
         ),
         (
             maybe(!unknown, timestamp()),

@@ -274,3 +274,51 @@ fn the_guide_values_are_known_too() {
         assert!(MetricType::parse(v).is_known(), "{v}");
     }
 }
+
+#[test]
+fn call_logs_from_the_spec() {
+    let one: ApiResponse<CallLog> = round_trip("spec/GetConversation.json");
+    let log = one.data;
+    assert_eq!(
+        log.call_id.as_ref().unwrap().as_str(),
+        "CALL-1737000000000-abc123"
+    );
+    assert_eq!(log.status, Some(CallStatus::Completed));
+    assert!(log.is_final());
+    assert!(log.agent_id().is_some());
+    assert!(!log.transcript_list().is_empty());
+    assert!(log.post_call_analytics.is_some());
+    // Phone numbers and the agent never show in Debug.
+    let debug = format!("{log:?}");
+    assert!(!debug.contains("example-name"), "{debug}");
+
+    let page: ApiResponse<CallLogPage> = round_trip("spec/GetConversations.json");
+    let page = page.data;
+    assert_eq!(page.log_list().len(), 1);
+    assert!(page.has_more());
+    let item = &page.log_list()[0];
+    assert_eq!(item.call_type, Some(CallDirection::TelephonyOutbound));
+    assert_eq!(item.duration.as_ref().and_then(Number::as_f64), Some(120.0));
+    assert_eq!(page.pagination.as_ref().unwrap().total_pages, Some(15));
+}
+
+#[test]
+fn call_log_statuses_and_unknown_fields() {
+    for (wire, fin) in [
+        ("pending", false),
+        ("in_progress", false),
+        ("in_queue", false),
+        ("processing", false),
+        ("active", false),
+        ("completed", true),
+        ("failed", true),
+        ("no_answer", true),
+        ("cancelled", true),
+        ("transferring", false),
+    ] {
+        let body = format!(r#"{{"callId":"CALL-1","status":"{wire}","x_new":{{"b":1.50,"a":2}}}}"#);
+        let log: CallLog = from_slice(body.as_bytes()).unwrap();
+        assert_eq!(log.is_final(), fin, "{wire}");
+        assert_eq!(serde_json::to_string(&log).unwrap(), body, "{wire}");
+    }
+}
