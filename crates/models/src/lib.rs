@@ -46,6 +46,8 @@ pub mod verify;
 
 #[cfg(feature = "proptest")]
 pub mod strategies;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use enums::{
     CallDirection, CallStatus, ConversationType, EventType, MetricType, Role, WebhookStatus,
