@@ -145,13 +145,22 @@ fn secret_of(emu: &Emulator, id: &str) -> String {
         .to_owned()
 }
 
-/// A port nothing listens on.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port bound but not listening (connecting is refused), held until the value is dropped
+/// so that nothing else can take it meanwhile.
+struct DeadPort {
+    socket: tokio::net::TcpSocket,
+}
+
+impl DeadPort {
+    fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        Self { socket }
+    }
+
+    fn port(&self) -> u16 {
+        self.socket.local_addr().unwrap().port()
+    }
 }
 
 /// A spawned child whose output is collected line by line; killed on drop.
@@ -724,9 +733,10 @@ fn timeouts_and_unreachable_servers_are_one_line() {
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("within 0.3 s"), "{line}");
 
+    let dead = DeadPort::new();
     let mut cmd = bare();
     cmd.env("SMALLEST_API_KEY", KEY)
-        .args(["--base-url", &format!("http://127.0.0.1:{}", dead_port())]);
+        .args(["--base-url", &format!("http://127.0.0.1:{}", dead.port())]);
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("could not connect"), "{line}");
 }
@@ -888,7 +898,8 @@ fn listen_refuses_oversized_bodies_with_413() {
 
 #[test]
 fn trigger_fails_when_the_endpoint_is_down() {
-    let url = format!("http://127.0.0.1:{}/x", dead_port());
+    let dead = DeadPort::new();
+    let url = format!("http://127.0.0.1:{}/x", dead.port());
     let r = run(
         bare(),
         &[
@@ -911,14 +922,13 @@ fn trigger_fails_when_the_endpoint_is_down() {
 
 #[test]
 fn verify_valid_invalid_unparseable() {
-    let opts = CallOptions::new();
-    let [_, post_event, _] =
-        atoms_webhook_emulator::sample::call_events(&opts, "https://example.com/h", "d");
-    let body = atoms_webhook_emulator::sample::event_body(&post_event);
-    let sig = sign(&SigningSecret::new(SECRET), &body);
+    let opts = CallOptions::new().call_id("CALL-1737000000000-abc123");
+    let [_, (body, sig), _] = atoms_webhook_models::testkit::SampleCall::generate(&opts)
+        .signed_bodies("https://example.com/h", "d", &SigningSecret::new(SECRET));
+    assert_eq!(sig, sign(&SigningSecret::new(SECRET), &body));
     let file = temp_file("body.json", &body);
     let file = file.to_str().unwrap();
-    let call = opts.call_id.to_string();
+    let call = "CALL-1737000000000-abc123";
 
     let out = run(
         bare(),
@@ -997,7 +1007,8 @@ fn verify_valid_invalid_unparseable() {
 #[test]
 fn a_delivery_to_a_receiver_that_is_down_fails_once() {
     let emu = emulator();
-    let url = format!("http://127.0.0.1:{}/down", dead_port());
+    let dead = DeadPort::new();
+    let url = format!("http://127.0.0.1:{}/down", dead.port());
     let id = create(&emu, &url, &[]);
     run(
         at(&emu),

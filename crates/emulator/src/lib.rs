@@ -56,12 +56,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// The modules in layers, each importing only those above it in this list (checked by
+// scripts/check-cycles.sh):
+// routes, control, validate, state, scenario, calls, delivery, error (data and engines) ->
+// responses (error bodies, envelopes) -> shared (what every request sees) ->
+// middleware (auth, faults, counters) -> api, admin (handlers) -> server (composition) ->
+// this file (the Emulator handle) -> run (the programs).
 mod admin;
 mod api;
+mod calls;
 mod control;
 mod delivery;
 mod error;
+mod middleware;
+mod responses;
+mod routes;
+pub mod run;
 pub mod sample;
+mod scenario;
 mod server;
 mod shared;
 mod state;
@@ -71,18 +83,20 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atoms_webhook_models::{ids::is_object_id, AgentId, Webhook, WebhookId, WebhookStatus};
+use atoms_webhook_models::{ids::is_object_id, AgentId, CallId, Webhook, WebhookId, WebhookStatus};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
-pub use control::{Fault, Op};
+pub use atoms_webhook_models::testkit::CallOptions;
+pub use control::Fault;
 pub use delivery::{
     CallReport, DeliveryOutcome, DeliveryRecord, DEFAULT_DELIVERY_TIMEOUT, MAX_LOGGED_DELIVERIES,
 };
 pub use error::EmulatorError;
-pub use sample::{CallOptions, Direction};
+pub use routes::Op;
+pub use scenario::Scenario;
 
-use delivery::Deliverer;
+use delivery::{Deliverer, Mode};
 use shared::{Done, DoneGuard, Shared};
 use state::{AgentRecord, State};
 
@@ -182,7 +196,9 @@ impl Emulator {
     /// When called on a current-thread tokio runtime (the default of `#[tokio::test]`): waiting
     /// there would stop every task of that runtime, receivers included. Use
     /// [`Emulator::simulate_call_async`] there.
-    pub fn simulate_call(&self, opts: CallOptions) -> CallReport {
+    pub fn simulate_call(&self, scenario: impl Into<Scenario>) -> CallReport {
+        let scenario = scenario.into();
+        let opts = &scenario;
         let run = || {
             std::thread::scope(|scope| {
                 let worker = std::thread::Builder::new()
@@ -193,12 +209,9 @@ impl Emulator {
                             .enable_all()
                             .build()
                         {
-                            Ok(runtime) => {
-                                runtime.block_on(delivery::run_call(&self.shared, &opts))
-                            }
-                            Err(e) => delivery::fail_call(
-                                &self.shared,
-                                &opts,
+                            Ok(runtime) => runtime.block_on(self.shared.simulate(opts, Mode::Send)),
+                            Err(e) => self.fail_call(
+                                opts,
                                 &format!("could not start the delivery runtime: {e}"),
                             ),
                         },
@@ -208,11 +221,9 @@ impl Emulator {
                         Ok(report) => report,
                         Err(panic) => std::panic::resume_unwind(panic),
                     },
-                    Err(e) => delivery::fail_call(
-                        &self.shared,
-                        &opts,
-                        &format!("could not start the delivery thread: {e}"),
-                    ),
+                    Err(e) => {
+                        self.fail_call(opts, &format!("could not start the delivery thread: {e}"))
+                    }
                 }
             })
         };
@@ -273,8 +284,43 @@ impl Emulator {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn simulate_call_async(&self, opts: CallOptions) -> CallReport {
-        delivery::run_call(&self.shared, &opts).await
+    pub async fn simulate_call_async(&self, scenario: impl Into<Scenario>) -> CallReport {
+        self.shared.simulate(&scenario.into(), Mode::Send).await
+    }
+
+    /// Records the call and every delivery as failed with `reason`, sending nothing: for when
+    /// no runtime could be started to send them. The recording itself needs no runtime.
+    fn fail_call(&self, scenario: &Scenario, reason: &str) -> CallReport {
+        let fail = self.shared.simulate(scenario, Mode::Fail(reason));
+        // Nothing in Mode::Fail awaits anything that can be pending.
+        poll_once(fail).unwrap_or_else(|| CallReport {
+            call_id: scenario
+                .call
+                .call_id
+                .clone()
+                .unwrap_or_else(|| CallId::new("")),
+            deliveries: Vec::new(),
+        })
+    }
+
+    /// Makes the call log of `call_id` final now (it showed `in_progress` because of
+    /// [`Scenario::final_after`]); its `updatedAt` becomes now. False when no simulated call
+    /// has this id. Same as `POST /_emulator/calls/{callId}/finalize`.
+    pub fn finalize_call(&self, call_id: &CallId) -> bool {
+        self.shared.calls().finalize(call_id, chrono::Utc::now())
+    }
+
+    /// The call log of `call_id` as `GET /conversation/{callId}` would show it now (its
+    /// `data`), without counting as a read; `None` when no simulated call has this id.
+    pub fn call_log(&self, call_id: &CallId) -> Option<serde_json::Value> {
+        self.shared.calls().peek(call_id)
+    }
+
+    /// The raw query strings of every `GET /conversation` so far, oldest first (at most 1,000):
+    /// for tests that check how a client polls (for example that it never sends
+    /// `sortBy=createdAt`).
+    pub fn conversation_queries(&self) -> Vec<String> {
+        self.shared.queries()
     }
 
     /// Every delivery attempt so far (of every call, from the methods and from
@@ -513,6 +559,16 @@ fn local_addr(
     })
 }
 
+/// Polls a future once with a waker that does nothing: its output when it is ready at once.
+fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,6 +591,7 @@ mod tests {
     fn simulate_call_async_is_send() {
         let emu = Emulator::builder().start_background().unwrap();
         let future = emu.simulate_call_async(CallOptions::new());
+        assert_send(&Scenario::new(CallOptions::new()));
         assert_send(&future);
         drop(future);
         emu.shutdown();

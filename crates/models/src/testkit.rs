@@ -43,7 +43,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset as _, SubsecRound, TimeDelta, Utc};
 use serde_json::{Number, Value};
 
-use crate::{sign, AgentId, CallDirection, CallId, CallStatus, DeliveryId, EventType, SigningSecret};
+use crate::{
+    sign, AgentId, CallDirection, CallId, CallStatus, DeliveryId, EventType, SigningSecret,
+};
 
 /// The agent a [`CallOptions`] uses unless told otherwise.
 pub const DEFAULT_AGENT_ID: &str = "6a1b2c3d4e5f60718293a4b5";
@@ -91,6 +93,17 @@ fn fresh_seed() -> u64 {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
     Rng(nanos ^ n.rotate_left(32)).next_u64()
+}
+
+/// A new call id of the platform's form, `CALL-<now in epoch millis>-<6 hex>` (for a
+/// [`CallOptions::call_id`] known before the call is generated).
+pub fn fresh_call_id() -> CallId {
+    call_id_at(Utc::now(), &mut Rng(fresh_seed()))
+}
+
+fn call_id_at(end: DateTime<Utc>, rng: &mut Rng) -> CallId {
+    let tail = rng.next_u64() & 0x00ff_ffff;
+    CallId::new(format!("CALL-{}-{tail:06x}", end.timestamp_millis()))
 }
 
 /// What kind of call to simulate. Every field has a default ([`CallOptions::new`]); setters
@@ -395,10 +408,10 @@ impl SampleCall {
         let duration_ms = (duration_secs * 1000.0).round() as i64;
         let answer = end - TimeDelta::milliseconds(duration_ms);
         let answered = duration_ms > 0;
-        let call_id = opts.call_id.clone().unwrap_or_else(|| {
-            let tail = rng.next_u64() & 0x00ff_ffff;
-            CallId::new(format!("CALL-{}-{tail:06x}", end.timestamp_millis()))
-        });
+        let call_id = opts
+            .call_id
+            .clone()
+            .unwrap_or_else(|| call_id_at(end, &mut rng));
 
         let (from, to) = opts.numbers();
         let (agent_number, user_number) = if is_inbound(&opts.direction) {
@@ -669,7 +682,6 @@ fn ist() -> FixedOffset {
     FixedOffset::east_opt(IST_OFFSET_SECS).unwrap_or_else(|| Utc.fix())
 }
 
-
 /// The eleven standard variables, then the scenario's custom ones, then the caller's.
 fn variables(
     opts: &CallOptions,
@@ -836,7 +848,10 @@ fn transcript(
             }
             previous = Some(at);
             let (role, text) = if i % 2 == 0 {
-                ("agent", line(&AGENT_LINES, &AGENT_FILLERS, i / 2, exchanges))
+                (
+                    "agent",
+                    line(&AGENT_LINES, &AGENT_FILLERS, i / 2, exchanges),
+                )
             } else {
                 ("user", line(&USER_LINES, &USER_FILLERS, i / 2, exchanges))
             };
@@ -1027,7 +1042,14 @@ mod tests {
         assert!(ids.iter().all(|id| is_object_id(id.as_str())), "{ids:?}");
         assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
         assert_eq!(call.delivery_id(1), ids[1]);
-        assert!(ids[0].as_str().starts_with(&format!("{:08x}", at().timestamp())));
+        assert!(ids[0]
+            .as_str()
+            .starts_with(&format!("{:08x}", at().timestamp())));
+        let (a, b) = (fresh_call_id(), fresh_call_id());
+        assert!(
+            a != b && a.as_str().starts_with("CALL-") && a.as_str().len() == 25,
+            "{a} {b}"
+        );
     }
 
     #[test]
@@ -1054,17 +1076,31 @@ mod tests {
         assert_eq!(ids.len(), 3);
         let pre = json(&bodies[0]);
         let keys: Vec<&String> = pre["metadata"].as_object().unwrap().keys().collect();
-        for k in ["agentId", "eventType", "conversationType", "toPhone", "fromPhone", "callId"] {
+        for k in [
+            "agentId",
+            "eventType",
+            "conversationType",
+            "toPhone",
+            "fromPhone",
+            "callId",
+        ] {
             assert!(keys.iter().any(|x| *x == k), "pre-conversation {k}");
         }
         let analytics = json(&bodies[2]);
-        assert!(analytics["metadata"]["callData"].get("callDirection").is_none());
+        assert!(analytics["metadata"]["callData"]
+            .get("callDirection")
+            .is_none());
         assert_eq!(
             json(&bodies[1])["metadata"]["callData"]["callDirection"],
             "telephony_outbound"
         );
         assert_eq!(
-            call.body(&EventType::Unknown("x".into()), "u", "d", &call.delivery_id(0)),
+            call.body(
+                &EventType::Unknown("x".into()),
+                "u",
+                "d",
+                &call.delivery_id(0)
+            ),
             None
         );
     }
@@ -1080,12 +1116,20 @@ mod tests {
         assert_eq!(call.transcript.len(), 13);
         let mut previous = answer;
         for (i, t) in call.transcript.iter().enumerate() {
-            assert_eq!(t.role, if i % 2 == 0 { "agent" } else { "user" }, "turn {i}");
+            assert_eq!(
+                t.role,
+                if i % 2 == 0 { "agent" } else { "user" },
+                "turn {i}"
+            );
             let at: DateTime<Utc> = t.timestamp.parse().unwrap();
             assert!(at > previous && at <= call.ended_at, "turn {i}");
             assert_eq!(t.timestamp.len(), 24);
             previous = at;
-            assert!(!t.content.contains('{'), "unfilled placeholder: {}", t.content);
+            assert!(
+                !t.content.contains('{'),
+                "unfilled placeholder: {}",
+                t.content
+            );
         }
         let text = |i: usize| call.transcript[i].content.as_str();
         // Calls longer than the script say fillers, then still end with the goodbyes.
@@ -1097,7 +1141,12 @@ mod tests {
         let keys: Vec<&str> = call.variables.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(&keys[..11], &crate::Variables::STANDARD_KEYS[..]);
         assert_eq!(keys.last(), Some(&"loan_id"));
-        let var = |k: &str| call.variables.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let var = |k: &str| {
+            call.variables
+                .iter()
+                .find(|(x, _)| x == k)
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(var("call_id"), Some(Value::from(call.call_id.as_str())));
         assert_eq!(var("user_number"), Some(Value::from(DEFAULT_USER_NUMBER)));
         assert_eq!(var("agent_number"), Some(Value::from(DEFAULT_AGENT_NUMBER)));
@@ -1124,7 +1173,12 @@ mod tests {
         assert_eq!(pre["metadata"]["conversationType"], "telephonyInbound");
         let given = opts.from_number("+15550100").to_number("+15550199");
         let call = SampleCall::generate(&given);
-        let var = |k: &str| call.variables.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let var = |k: &str| {
+            call.variables
+                .iter()
+                .find(|(x, _)| x == k)
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(var("user_number"), Some(Value::from("+15550100")));
         assert_eq!(var("agent_number"), Some(Value::from("+15550199")));
     }
