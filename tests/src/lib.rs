@@ -6,6 +6,11 @@
 
 pub mod faulty;
 
+/// The README's Rust code blocks, compiled (and run, where they need no network) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
