@@ -5,19 +5,29 @@
 //! `POST /webhook`, `PATCH`/`DELETE /webhook/{id}`, and `GET`/`POST`/`DELETE
 //! /agent/{agentId}/webhook-subscriptions`) with the documented bodies, status codes and error
 //! messages, Bearer authentication, and the documented rules (duplicate URLs, header limits,
-//! subscriptions replaced per agent across webhooks, delete refused while subscribed).
+//! subscriptions replaced per agent across webhooks, delete refused while subscribed); and the
+//! call logs of the simulated calls: `GET /conversation` (`page` from 1, `limit` default 5,
+//! larger than 500 clamped, filters `agentIds`, `callTypes`, `statusFilter`, sorted by
+//! `updatedAt` descending unless `sortBy`/`sortOrder` say otherwise; `data` is
+//! `{"logs": [...], "pagination": {"total", "page", "limit", "hasMore", "totalPages"}}`) and
+//! `GET /conversation/{callId}` (404 for an unknown call).
 //!
-//! Test controls: [`Emulator::hits`] counts requests per [`Op`], [`Emulator::inject`] makes the
-//! next requests fail or wait ([`Fault`]), [`Emulator::connections`] counts TCP connections (to
-//! check keep-alive), and [`Emulator::webhooks`] shows the state.
+//! Test controls: [`Emulator::hits`] counts requests per [`Op`] (named like the SDK's request
+//! types), [`Emulator::inject`] makes the next requests fail or wait ([`Fault`]),
+//! [`Emulator::connections`] counts TCP connections (to check keep-alive),
+//! [`Emulator::conversation_queries`] shows how the call logs were polled, and
+//! [`Emulator::webhooks`] shows the state.
 //!
 //! Event delivery: [`Emulator::simulate_call`] (blocking) and [`Emulator::simulate_call_async`]
-//! play one call ([`CallOptions`]) and POST its three events, signed with each webhook's secret
-//! (`X-Signature`), to the subscribed webhooks, in order, with a 30 s timeout
-//! ([`EmulatorBuilder::delivery_timeout`]) and no retries, like the platform. Every attempt is
-//! logged ([`Emulator::deliveries`], [`DeliveryRecord`]) and one stderr line (via `tracing`)
-//! says how it went, without body, secret or phone number. [`sample`] builds the same bodies
-//! without a server.
+//! play one call ([`Scenario`], or just its [`CallOptions`]) and POST its three events, signed
+//! with each webhook's secret (`X-Signature`), to the subscribed webhooks, in order, with a 30 s
+//! timeout ([`EmulatorBuilder::delivery_timeout`]) and no retries, like the platform. Every
+//! attempt is logged ([`Emulator::deliveries`], [`DeliveryRecord`]) and one stderr line (via
+//! `tracing`) says how it went, without body, secret or phone number. A scenario can drop
+//! deliveries on purpose (as if the receiver had been down: [`DeliveryOutcome::Dropped`] in the
+//! log) and keep its call log `in_progress` for a number of reads ([`Scenario::final_after`],
+//! [`Emulator::finalize_call`]). The bodies come from the models crate's `testkit` feature
+//! ([`atoms_webhook_models::testkit`]), which needs no server; [`sample`] gives them typed.
 //!
 //! Emulator-only routes (same Bearer key as the API; not counted as API operations, never
 //! faulted; answers use the API's envelopes):
@@ -25,14 +35,17 @@
 //! | method | path | body / query | success `data` |
 //! |---|---|---|---|
 //! | POST | `/_emulator/calls` | call options (below) | a [`CallReport`] (`{"callId", "deliveries": [records]}`), once every delivery has ended; HTTP 201 |
+//! | POST | `/_emulator/calls/{callId}/finalize` | none | the call id (404 for an unknown call) |
 //! | GET | `/_emulator/deliveries` | optional `callId`, `webhookId` query filters | array of [`DeliveryRecord`] |
 //! | DELETE | `/_emulator/deliveries` | none | `"Delivery log cleared"` |
 //! | POST | `/_emulator/webhooks/{id}/status` | `{"status": "enabled" \| "disabled"}` | the webhook id |
 //!
 //! Call options: `agentId` (required, 24 hex), and optionally `fromNumber`, `toNumber`,
 //! `direction` (`"outbound"`/`"inbound"`), `callStatus`, `turns` (0 to 200), `callId`,
-//! `variables` (object), `duration` (seconds, 0 to 86400); `null` means the default and unknown
-//! fields are refused. Bad input is a 400 naming every problem.
+//! `variables` (object), `duration` (seconds, 0 to 86400), `seed` (whole number: the same seed
+//! gives the same content), `drop` (`"all"` or an array of event types not to deliver) and
+//! `finalAfter` (reads of the call log that show `in_progress` first); `null` means the
+//! default and unknown fields are refused. Bad input is a 400 naming every problem.
 //!
 //! ```
 //! use atoms_webhook_emulator::{Emulator, Fault, Op};
@@ -181,11 +194,12 @@ impl Emulator {
 
     /// Simulates one call and delivers its three events like the platform: `pre-conversation`,
     /// then `post-conversation`, then `analytics-completed`, each to every enabled webhook
-    /// subscribed to `opts.agent_id` and that event type (an event starts once every delivery
+    /// subscribed to the call's agent and that event type (an event starts once every delivery
     /// of the previous one has ended). Each delivery is one signed POST with the webhook's
     /// custom headers, the builder's [`delivery_timeout`](EmulatorBuilder::delivery_timeout)
-    /// and no retry. Returns when all are done; every attempt is also in
-    /// [`Emulator::deliveries`].
+    /// and no retry, unless the scenario drops it. Returns when all are done; every attempt is
+    /// also in [`Emulator::deliveries`]. The call's log is recorded first (see
+    /// [`Emulator::call_log`]).
     ///
     /// This blocking form runs the deliveries on a thread and runtime of their own and waits
     /// for them, so it works from code without tokio and from a multi-thread runtime (where

@@ -176,7 +176,7 @@ const QUIET: [&str; 7] = [
 /// Installs the process's tracing subscriber: to stderr, filtered by `RUST_LOG`, or by
 /// `default` when `RUST_LOG` is unset or empty (`None`: then nothing is logged and nothing is
 /// installed). Colours only on a terminal and without `NO_COLOR`. The HTTP libraries are
-/// switched off by name ([`QUIET`]) and no bridge from the `log` crate is installed. Does
+/// switched off by name (ureq, rustls, reqwest, hyper, h2) and no bridge from the `log` crate is installed. Does
 /// nothing when a subscriber is already set.
 pub fn init_logging(default: Option<&str>) {
     use tracing_subscriber::layer::SubscriberExt;
