@@ -175,7 +175,7 @@ const QUIET: [&str; 7] = [
 
 /// Installs the process's tracing subscriber: to stderr, filtered by `RUST_LOG`, or by
 /// `default` when `RUST_LOG` is unset or empty (`None`: then nothing is logged and nothing is
-/// installed). Colours only on a terminal and without `NO_COLOR`. The HTTP libraries are
+/// installed). Colours only on a terminal and without a non-empty `NO_COLOR`. The HTTP libraries are
 /// switched off by name (ureq, rustls, reqwest, hyper, h2) and no bridge from the `log` crate is installed. Does
 /// nothing when a subscriber is already set.
 pub fn init_logging(default: Option<&str>) {
@@ -194,7 +194,9 @@ pub fn init_logging(default: Option<&str>) {
             filter = filter.add_directive(directive);
         }
     }
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // https://no-color.org: a non-empty NO_COLOR turns colours off.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let colour = std::io::stderr().is_terminal() && !no_color;
     let subscriber = tracing_subscriber::registry().with(filter).with(
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
