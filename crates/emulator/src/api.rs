@@ -359,7 +359,7 @@ fn list_param(value: &str) -> Option<Vec<String>> {
 }
 
 /// The query of `GET /conversation`, or one message per problem. Unknown parameters are
-/// ignored, like the documented ones this emulator does not implement (`search`, dates, ...).
+/// ignored, like the documented ones this emulator does not implement (dates, campaigns, ...).
 fn log_query(query: Option<&str>) -> Result<LogQuery, Vec<String>> {
     let mut q = LogQuery {
         page: 1,
@@ -402,6 +402,9 @@ fn log_query(query: Option<&str>) -> Result<LogQuery, Vec<String>> {
                         ));
                     }
                 }
+            }
+            "search" => {
+                q.search = Some(value.trim().to_owned()).filter(|s| !s.is_empty());
             }
             "sortBy" => match &*value {
                 "updatedAt" => q.sort_by = SortBy::UpdatedAt,

@@ -100,6 +100,8 @@ pub(crate) struct LogQuery {
     pub(crate) agent_ids: Option<Vec<String>>,
     pub(crate) call_types: Option<Vec<String>>,
     pub(crate) statuses: Option<Vec<String>>,
+    /// Text the call id, the calling or the called number contains.
+    pub(crate) search: Option<String>,
     /// `updatedAt` (default), `createdAt` or `callDuration`.
     pub(crate) sort_by: SortBy,
     /// Descending unless `sortOrder=asc`.
@@ -207,6 +209,11 @@ impl CallLogs {
                 && q.statuses
                     .as_ref()
                     .is_none_or(|s| s.iter().any(|s| *s == l.status()))
+                && q.search.as_deref().is_none_or(|text| {
+                    l.call.call_id.as_str().contains(text)
+                        || l.call.from_number.contains(text)
+                        || l.call.to_number.contains(text)
+                })
         };
         let mut hits: Vec<usize> = (0..self.logs.len())
             .filter(|&i| matches(&self.logs[i]))
@@ -462,6 +469,11 @@ mod tests {
             ids(&logs.page(&by_agent, t0())),
             [inbound.call_id.to_string()]
         );
+        let by_number = q(&|q| q.search = Some(outbound.to_number[3..].to_owned()));
+        let found = ids(&logs.page(&by_number, t0()));
+        assert!(found.contains(&outbound.call_id.to_string()), "{found:?}");
+        let by_id = q(&|q| q.search = Some(inbound.call_id.as_str()[5..].to_owned()));
+        assert_eq!(ids(&logs.page(&by_id, t0())), [inbound.call_id.to_string()]);
         let no_answer = q(&|q| q.statuses = Some(vec!["no_answer".into(), "failed".into()]));
         let page = logs.page(&no_answer, t0());
         assert_eq!(ids(&page), [inbound.call_id.to_string()]);

@@ -7,7 +7,7 @@
 //! messages, Bearer authentication, and the documented rules (duplicate URLs, header limits,
 //! subscriptions replaced per agent across webhooks, delete refused while subscribed); and the
 //! call logs of the simulated calls: `GET /conversation` (`page` from 1, `limit` default 5,
-//! larger than 500 clamped, filters `agentIds`, `callTypes`, `statusFilter`, sorted by
+//! larger than 500 clamped, filters `agentIds`, `callTypes`, `statusFilter`, `search`, sorted by
 //! `updatedAt` descending unless `sortBy`/`sortOrder` say otherwise; `data` is
 //! `{"logs": [...], "pagination": {"total", "page", "limit", "hasMore", "totalPages"}}`) and
 //! `GET /conversation/{callId}` (404 for an unknown call).
