@@ -380,14 +380,14 @@ fn add_events_keeps_current_ones(f: &dyn Flavor) {
         event_types(&subs, w1.as_str()),
         sorted(vec![Pre, Post, Ana])
     );
-    assert_eq!(emu.hits(Op::ReplaceAgentSubscriptions), 1);
+    assert_eq!(emu.hits(Op::ReplaceSubscriptions), 1);
 
     // Nothing new: nothing is written.
     let plan = c
         .add_agent_events(AGENT_A, w1.as_str(), vec![Post], false)
         .unwrap();
     assert!(plan.request.is_none());
-    assert_eq!(emu.hits(Op::ReplaceAgentSubscriptions), 1);
+    assert_eq!(emu.hits(Op::ReplaceSubscriptions), 1);
 }
 
 fn add_events_refuses_to_drop_other_webhooks(f: &dyn Flavor) {
@@ -415,7 +415,7 @@ fn add_events_refuses_to_drop_other_webhooks(f: &dyn Flavor) {
         Some(&w2)
     );
     assert!(err.to_string().contains(w2.as_str()), "{err}");
-    assert_eq!(emu.hits(Op::ReplaceAgentSubscriptions), 0);
+    assert_eq!(emu.hits(Op::ReplaceSubscriptions), 0);
     assert_eq!(
         event_types(&c.agent_subscriptions(AGENT_B).unwrap(), w2.as_str()),
         vec![Ana]
@@ -455,7 +455,7 @@ fn cascade_delete(f: &dyn Flavor) {
     };
     assert_eq!(refusal.agents.len(), 1);
     assert_eq!(refusal.agents[0].agent_id.as_str(), AGENT_B);
-    assert_eq!(emu.hits(Op::ClearAgentSubscriptions), 0);
+    assert_eq!(emu.hits(Op::ClearSubscriptions), 0);
     assert_eq!(emu.hits(Op::DeleteWebhook), 0);
     assert_eq!(emu.webhooks().len(), 3);
 
@@ -503,9 +503,9 @@ fn cascade_failure_reports_what_was_removed(f: &dyn Flavor) {
         .unwrap();
     // The first clear succeeds (answered by the fault queue), the second fails with a 400,
     // which is not retried.
-    let hits_before = emu.hits(Op::ClearAgentSubscriptions);
+    let hits_before = emu.hits(Op::ClearSubscriptions);
     emu.inject(
-        Op::ClearAgentSubscriptions,
+        Op::ClearSubscriptions,
         Fault::Respond {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -513,12 +513,12 @@ fn cascade_failure_reports_what_was_removed(f: &dyn Flavor) {
         },
         1,
     );
-    emu.inject(Op::ClearAgentSubscriptions, Fault::status(400), 1);
+    emu.inject(Op::ClearSubscriptions, Fault::status(400), 1);
     let err = c.delete_webhook_cascade(w.as_str(), false).unwrap_err();
     let Error::CascadeIncomplete { report, source } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(emu.hits(Op::ClearAgentSubscriptions) - hits_before, 2);
+    assert_eq!(emu.hits(Op::ClearSubscriptions) - hits_before, 2);
     assert_eq!(report.agents.len(), 1, "only the first agent was cleared");
     assert_eq!(report.webhook_id, w);
     assert_eq!(source.status().map(|s| s.as_u16()), Some(400));
@@ -547,14 +547,14 @@ fn retries_503_then_succeeds(f: &dyn Flavor) {
     assert_eq!(emu.hits(Op::ListWebhooks), 5);
 
     // Idempotent writes are retried too.
-    emu.inject(Op::ClearAgentSubscriptions, Fault::status(502), 1);
+    emu.inject(Op::ClearSubscriptions, Fault::status(502), 1);
     c.clear_agent_subscriptions(AGENT_A).unwrap();
-    assert_eq!(emu.hits(Op::ClearAgentSubscriptions), 2);
+    assert_eq!(emu.hits(Op::ClearSubscriptions), 2);
 
     // Not retried: a 400 and a 501.
-    emu.inject(Op::GetAgentSubscriptions, Fault::status(501), 1);
+    emu.inject(Op::GetSubscriptions, Fault::status(501), 1);
     assert!(c.agent_subscriptions(AGENT_A).is_err());
-    assert_eq!(emu.hits(Op::GetAgentSubscriptions), 1);
+    assert_eq!(emu.hits(Op::GetSubscriptions), 1);
 }
 
 fn retry_after_is_honoured(f: &dyn Flavor) {

@@ -145,22 +145,13 @@ fn secret_of(emu: &Emulator, id: &str) -> String {
         .to_owned()
 }
 
-/// A port bound but not listening (connecting is refused), held until the value is dropped
-/// so that nothing else can take it meanwhile.
-struct DeadPort {
-    socket: tokio::net::TcpSocket,
-}
-
-impl DeadPort {
-    fn new() -> Self {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        Self { socket }
-    }
-
-    fn port(&self) -> u16 {
-        self.socket.local_addr().unwrap().port()
-    }
+/// A port nothing listens on.
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A spawned child whose output is collected line by line; killed on drop.
@@ -733,10 +724,9 @@ fn timeouts_and_unreachable_servers_are_one_line() {
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("within 0.3 s"), "{line}");
 
-    let dead = DeadPort::new();
     let mut cmd = bare();
     cmd.env("SMALLEST_API_KEY", KEY)
-        .args(["--base-url", &format!("http://127.0.0.1:{}", dead.port())]);
+        .args(["--base-url", &format!("http://127.0.0.1:{}", dead_port())]);
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("could not connect"), "{line}");
 }
@@ -898,8 +888,7 @@ fn listen_refuses_oversized_bodies_with_413() {
 
 #[test]
 fn trigger_fails_when_the_endpoint_is_down() {
-    let dead = DeadPort::new();
-    let url = format!("http://127.0.0.1:{}/x", dead.port());
+    let url = format!("http://127.0.0.1:{}/x", dead_port());
     let r = run(
         bare(),
         &[
@@ -1007,8 +996,7 @@ fn verify_valid_invalid_unparseable() {
 #[test]
 fn a_delivery_to_a_receiver_that_is_down_fails_once() {
     let emu = emulator();
-    let dead = DeadPort::new();
-    let url = format!("http://127.0.0.1:{}/down", dead.port());
+    let url = format!("http://127.0.0.1:{}/down", dead_port());
     let id = create(&emu, &url, &[]);
     run(
         at(&emu),

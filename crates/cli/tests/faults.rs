@@ -14,7 +14,7 @@ mod faulty;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use faulty::{Behavior, FaultServer, Reply};
+use faulty::{refused_url, Behavior, FaultServer, Reply};
 
 const KEY: &str = "cli-fault-key";
 /// Requests of an idempotent command: the first and two retries.
@@ -226,11 +226,7 @@ fn timeout() {
 
 #[test]
 fn connection_refused() {
-    // Bound but not listening: connecting is refused, and the port stays ours meanwhile.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let url = format!("http://{}", socket.local_addr().unwrap());
-    let (code, stdout, stderr) = cli(&url, "5", &LIST);
+    let (code, stdout, stderr) = cli(&refused_url(), "5", &LIST);
     let o = Outcome {
         code,
         stdout,

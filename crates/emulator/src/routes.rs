@@ -68,6 +68,20 @@ impl Op {
         Op::GetConversation,
     ];
 
+    /// The 0.1 name of [`Op::GetAgentSubscriptions`], kept so that code written against it
+    /// still compiles; to be removed.
+    #[doc(hidden)]
+    #[allow(non_upper_case_globals)]
+    pub const GetSubscriptions: Op = Op::GetAgentSubscriptions;
+    /// The 0.1 name of [`Op::ReplaceAgentSubscriptions`]; to be removed.
+    #[doc(hidden)]
+    #[allow(non_upper_case_globals)]
+    pub const ReplaceSubscriptions: Op = Op::ReplaceAgentSubscriptions;
+    /// The 0.1 name of [`Op::ClearAgentSubscriptions`]; to be removed.
+    #[doc(hidden)]
+    #[allow(non_upper_case_globals)]
+    pub const ClearSubscriptions: Op = Op::ClearAgentSubscriptions;
+
     /// The SDK's name for the operation (`VerbNoun`, the name of its request type).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -147,6 +161,13 @@ mod tests {
             webhook_id_param(Some("x=1&webhookId=ab%63")),
             Some("abc".to_owned())
         );
+    }
+
+    #[test]
+    fn old_names_are_the_new_operations() {
+        assert_eq!(Op::GetSubscriptions.as_str(), "GetAgentSubscriptions");
+        assert_eq!(Op::ReplaceSubscriptions, Op::ReplaceAgentSubscriptions);
+        assert_eq!(Op::ClearSubscriptions, Op::ClearAgentSubscriptions);
     }
 
     #[test]
