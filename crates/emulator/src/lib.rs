@@ -294,7 +294,7 @@ impl Emulator {
     /// let (body, signature) = got.lock().unwrap()[0].clone();
     /// let event = Verifier::new(secret)?.verify_and_parse(&body, &signature)?;
     /// assert!(matches!(event, WebhookEvent::PostConversation(_)));
-    /// assert_eq!(event.call_id(), Some(report.call_id));
+    /// assert_eq!(event.call_id().map(|id| id.to_string()), Some(report.call_id.to_string()));
     /// # Ok(())
     /// # }
     /// ```

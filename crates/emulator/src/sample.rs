@@ -4,16 +4,16 @@
 //!
 //! ```
 //! use atoms_webhook_emulator::sample::{call_events, event_body, CallOptions};
-//! use atoms_webhook_models::{CallDirection, WebhookEvent};
+//! use atoms_webhook_models::{CallDirection, EventType, WebhookEvent};
 //!
 //! let opts = CallOptions::new().direction(CallDirection::TelephonyInbound).turns(4).seed(1);
-//! let [pre, post, analytics] = call_events(&opts, "https://example.com/hook", "CRM");
+//! let events = call_events(&opts, "https://example.com/hook", "CRM");
+//! let [pre, post, analytics] = &events[..] else { unreachable!() };
 //! assert_eq!(pre.call_id(), post.call_id());
 //! assert_eq!(post.call_id(), analytics.call_id());
-//! let WebhookEvent::PostConversation(p) = &post else { unreachable!() };
-//! assert_eq!(p.metadata.transcript.as_ref().map(Vec::len), Some(4));
+//! assert_eq!(post.event_type(), EventType::PostConversation);
 //! // The bytes a receiver gets parse back to the same event.
-//! assert_eq!(WebhookEvent::from_slice(&event_body(&post)).unwrap(), post);
+//! assert_eq!(&WebhookEvent::from_slice(&event_body(post)).unwrap(), post);
 //! ```
 
 use atoms_webhook_models::WebhookEvent;
@@ -25,16 +25,13 @@ pub use atoms_webhook_models::testkit::{
 
 /// The three deliveries of one call, in delivery order (pre-conversation, post-conversation,
 /// analytics-completed), addressed to a webhook with this `url` and `description`, parsed.
-pub fn call_events(opts: &CallOptions, url: &str, description: &str) -> [WebhookEvent; 3] {
+/// (The generator writes the documented shapes, so all three parse.)
+pub fn call_events(opts: &CallOptions, url: &str, description: &str) -> Vec<WebhookEvent> {
     SampleCall::generate(opts)
         .bodies(url, description)
-        // The generator writes the documented shapes, which always parse; were one not to,
-        // its raw JSON would still be kept (as an unknown event).
-        .map(|body| {
-            WebhookEvent::from_slice(&body).unwrap_or_else(|_| {
-                WebhookEvent::Unknown(serde_json::from_slice(&body).unwrap_or_default())
-            })
-        })
+        .iter()
+        .filter_map(|body| WebhookEvent::from_slice(body).ok())
+        .collect()
 }
 
 /// The exact bytes a delivery of `event` carries (compact JSON): sign these, send these.
