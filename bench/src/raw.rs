@@ -5,6 +5,9 @@
 //!
 //! The URL and the header values are built once, which makes the baseline as cheap as it can be.
 
+// The very versions the SDK is built on, through its re-exports.
+use atoms_webhook_async::reqwest;
+use atoms_webhook_blocking::ureq;
 use atoms_webhook_models::{ApiResponse, Webhook, WebhookId};
 use http::header::{ACCEPT, AUTHORIZATION};
 

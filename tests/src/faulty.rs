@@ -261,12 +261,41 @@ impl Drop for FaultServer {
     }
 }
 
-/// A base URL on which nothing listens (a port just bound and released): connecting is refused.
-pub fn refused_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+/// A base URL on which nothing listens, held for as long as this value lives: connecting to
+/// it is refused.
+///
+/// The port is the local port of a connected client socket kept open here, so no listener
+/// can take it while the test runs (a port bound and released at once could be taken by
+/// another test's server in between).
+pub struct Refused {
+    url: String,
+    _held: (TcpListener, TcpStream, TcpStream),
+}
+
+impl Refused {
+    /// Reserves a port on `127.0.0.1` that refuses connections.
+    pub fn new() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let client = TcpStream::connect(listener.local_addr().expect("local address"))
+            .expect("connect to our own listener");
+        let (server, _) = listener.accept().expect("accept our own connection");
+        let port = client.local_addr().expect("client address").port();
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            _held: (listener, client, server),
+        }
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+impl Default for Refused {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -1,8 +1,8 @@
 //! An async client for the Smallest.ai Atoms webhook API, on reqwest and tokio.
 //!
 //! Everything about the API (requests, validation, decoding, errors, the retry policy, the
-//! plans of the conveniences) lives in `atoms-webhook-transport`; this crate sends, sleeps
-//! between retries and converts reqwest's errors. `atoms-webhook-blocking` has the same
+//! multi-request flows of the conveniences) lives in `atoms-webhook-transport`; this crate
+//! drives its operations (sends, sleeps between retries) and converts reqwest's errors. `atoms-webhook-blocking` has the same
 //! methods, blocking.
 //!
 //! ```no_run
@@ -40,9 +40,13 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use atoms_webhook_models::{
     AgentId, CreateWebhookRequest, EventType, SigningSecret, UpdateWebhookRequest, Webhook,
@@ -52,8 +56,11 @@ use atoms_webhook_transport::endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
     GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
 };
+use atoms_webhook_transport::flow::{
+    AddAgentEvents, CreateWebhookWithSecret, DeleteWebhookCascade, GetSigningSecret,
+};
 use atoms_webhook_transport::{
-    plan, trace, BodyTooLarge, Call, Prepared, Stage, Step, ValidationError,
+    BodyTooLarge, Call, Next, Operation, Prepared, Stage, ValidationError,
 };
 use tracing::Instrument;
 
@@ -61,8 +68,14 @@ pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
 pub use atoms_webhook_transport::{
     AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error,
-    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
+    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, DEFAULT_BASE_URL, LEGACY_BASE_URL,
 };
+/// The reqwest this crate is built on (0.13): [`Client::with_http_client`] takes its
+/// `Client`.
+pub use reqwest;
+
+/// What the client awaits between attempts (by default `tokio::time::sleep`).
+pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// An async client. Cheap to clone (the connection pool is shared), `Send` and `Sync`; its
 /// futures are `Send`. Needs a tokio runtime.
@@ -80,6 +93,7 @@ struct Inner {
     prepared: Prepared,
     policy: RetryPolicy,
     http: reqwest::Client,
+    sleeper: Option<Sleeper>,
 }
 
 impl fmt::Debug for Client {
@@ -135,19 +149,50 @@ impl Client {
                 prepared,
                 policy,
                 http,
+                sleeper: None,
             }),
         })
     }
 
     /// The same client with another retry policy (to inject a jitter source or a clock).
     pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        self.with_inner(|inner| inner.policy = policy)
+    }
+
+    /// The same client waiting between attempts with `sleeper` instead of
+    /// `tokio::time::sleep` (to record the delays the retry policy chose, in tests, or to
+    /// wait on another timer).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use atoms_webhook_async::{Client, Config};
+    /// let slept = Arc::new(Mutex::new(Vec::new()));
+    /// let record = slept.clone();
+    /// let client = Client::new(Config::new("sk-example"))?.with_sleeper(move |d| {
+    ///     record.lock().unwrap().push(d);
+    ///     std::future::ready(())
+    /// });
+    /// # Ok::<(), atoms_webhook_async::Error>(())
+    /// ```
+    pub fn with_sleeper<F>(self, sleeper: impl Fn(Duration) -> F + Send + Sync + 'static) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let sleeper: Sleeper = Arc::new(move |d| Box::pin(sleeper(d)));
+        self.with_inner(|inner| inner.sleeper = Some(sleeper))
+    }
+
+    fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            config: self.inner.config.clone(),
+            prepared: self.inner.prepared.clone(),
+            policy: self.inner.policy,
+            http: self.inner.http.clone(),
+            sleeper: self.inner.sleeper.clone(),
+        };
+        change(&mut inner);
         Self {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                prepared: self.inner.prepared.clone(),
-                policy,
-                http: self.inner.http.clone(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -169,16 +214,38 @@ impl Client {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn execute<R: Endpoint>(&self, request: R) -> Result<R::Output, Error> {
-        let mut call = Call::prepared(&self.inner.prepared, &self.inner.policy, &request)?;
-        let span = call.span().clone();
+    pub async fn execute<R: Endpoint + Send>(&self, request: R) -> Result<R::Output, Error>
+    where
+        R::Output: Send,
+    {
+        let call = Call::prepared(&self.inner.prepared, &self.inner.policy, request)?;
+        self.run(call).await
+    }
+
+    /// Drives any operation of the transport crate to its end: sends what it asks, sleeps
+    /// when it says. The one loop of this client.
+    pub async fn run<O: Operation + Send>(&self, mut operation: O) -> Result<O::Output, Error>
+    where
+        O::Output: Send,
+    {
+        let span = operation.span().clone();
         async move {
+            let mut next = operation.resume();
             loop {
-                let result = self.send(call.request()).await;
-                match call.finish(result) {
-                    Step::Retry(delay) => tokio::time::sleep(delay).await,
-                    Step::Done(result) => return result,
-                }
+                next = match next {
+                    Next::Send(request) => {
+                        let response = self.send(request).await;
+                        operation.receive(response)
+                    }
+                    Next::Sleep(delay) => {
+                        match &self.inner.sleeper {
+                            Some(sleep) => sleep(delay).await,
+                            None => tokio::time::sleep(delay).await,
+                        }
+                        operation.resume()
+                    }
+                    Next::Done(result) => return result,
+                };
             }
         }
         .instrument(span)
@@ -278,23 +345,25 @@ impl Client {
     }
 
     /// A webhook's signing secret (fetched by id); [`Error::MissingSecret`] if the response
-    /// has none.
+    /// has none, [`Error::UnexpectedResponse`] (and no secret) if the answer is about another
+    /// webhook.
     pub async fn signing_secret(&self, id: impl Into<WebhookId>) -> Result<SigningSecret, Error> {
-        plan::signing_secret(&self.get_webhook(id).await?)
+        self.run(GetSigningSecret::new(self.prepared(), self.policy(), id))
+            .await
     }
 
     /// Creates a webhook, then fetches its signing secret (the create answers only the id).
-    /// If the fetch fails, the error is [`Error::CreatedWithoutSecret`] with the new id.
+    /// If the fetch fails, the error is [`Error::CreatedWithoutSecret`] with the new id. See
+    /// [`transport::flow::CreateWebhookWithSecret`].
     pub async fn create_webhook_with_secret(
         &self,
         request: CreateWebhookRequest,
     ) -> Result<CreatedWebhook, Error> {
-        async {
-            let id = self.create_webhook(request).await?;
-            let secret = self.signing_secret(id.clone()).await;
-            CreatedWebhook::from_fetch(id, secret)
-        }
-        .instrument(trace::operation_span("create_webhook_with_secret"))
+        self.run(CreateWebhookWithSecret::new(
+            self.prepared(),
+            self.policy(),
+            request,
+        ))
         .await
     }
 
@@ -302,7 +371,7 @@ impl Client {
     /// (the API only replaces: this reads, merges and writes). Refuses with
     /// [`Error::ForeignSubscriptions`] when the agent is also subscribed to other webhooks,
     /// which the write would remove, unless `force`. Returns what was (or, when nothing was
-    /// new, would have been) sent.
+    /// new, would have been) sent. See [`transport::flow::AddAgentEvents`].
     pub async fn add_agent_events(
         &self,
         agent_id: impl Into<AgentId>,
@@ -310,50 +379,43 @@ impl Client {
         event_types: impl IntoIterator<Item = EventType>,
         force: bool,
     ) -> Result<AddEventsPlan, Error> {
-        let (agent_id, webhook_id) = (agent_id.into(), webhook_id.into());
-        let new_types: Vec<EventType> = event_types.into_iter().collect();
-        async {
-            // Validate before the read, so that a bad argument costs no request.
-            plan::plan_add_events(&agent_id, &webhook_id, &[], &new_types, true)?;
-            let current = self.agent_subscriptions(agent_id.clone()).await?;
-            let plan = plan::plan_add_events(&agent_id, &webhook_id, &current, &new_types, force)?;
-            if let Some(request) = &plan.request {
-                self.execute(request.clone()).await?;
-            }
-            Ok(plan)
-        }
-        .instrument(trace::operation_span("add_agent_events"))
+        self.run(AddAgentEvents::new(
+            self.prepared(),
+            self.policy(),
+            agent_id,
+            webhook_id,
+            event_types,
+            force,
+        ))
         .await
     }
 
     /// Deletes a webhook after clearing the subscriptions of every agent subscribed to it.
     /// Refuses with [`Error::ForeignSubscriptions`] when one of those agents is also subscribed
     /// to other webhooks (clearing removes those too), unless `force`. The report lists what
-    /// was removed, per agent.
+    /// was removed, per agent. Acts only on `id`: an answer about another webhook ends it with
+    /// [`Error::UnexpectedResponse`] before any write. See
+    /// [`transport::flow::DeleteWebhookCascade`].
     pub async fn delete_webhook_cascade(
         &self,
         id: impl Into<WebhookId>,
         force: bool,
     ) -> Result<CascadeReport, Error> {
-        let id = id.into();
-        async {
-            let webhook = self.get_webhook(id).await?;
-            let mut per_agent = Vec::new();
-            for agent_id in plan::cascade_agents(&webhook) {
-                let subscriptions = self.agent_subscriptions(agent_id.clone()).await?;
-                per_agent.push((agent_id, subscriptions));
-            }
-            let plan = plan::plan_cascade_delete(&webhook, &per_agent, force)?;
-            for (done, clear) in plan.clears.iter().enumerate() {
-                if let Err(e) = self.execute(clear.clone()).await {
-                    return Err(plan.incomplete(done, e));
-                }
-            }
-            let deleted = self.execute(plan.delete.clone()).await;
-            plan.finish(deleted)
-        }
-        .instrument(trace::operation_span("delete_webhook_cascade"))
+        self.run(DeleteWebhookCascade::new(
+            self.prepared(),
+            self.policy(),
+            id,
+            force,
+        ))
         .await
+    }
+
+    fn prepared(&self) -> &Prepared {
+        &self.inner.prepared
+    }
+
+    fn policy(&self) -> &RetryPolicy {
+        &self.inner.policy
     }
 }
 
@@ -395,23 +457,5 @@ mod tests {
     fn debug_hides_the_key() {
         let c = Client::new(Config::new("sk-very-secret")).unwrap();
         assert!(!format!("{c:?}").contains("sk-very-secret"));
-    }
-
-    #[tokio::test]
-    async fn connection_refused_is_a_connect_failure() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let client = Client::new(
-            Config::new("k")
-                .base_url(format!("http://127.0.0.1:{port}"))
-                .retry(RetryConfig::disabled()),
-        )
-        .unwrap();
-        let err = client.list_webhooks().await.unwrap_err();
-        assert!(err.is_connect(), "{err:?}");
-        assert!(!format!("{err:?}").contains("Bearer"));
     }
 }

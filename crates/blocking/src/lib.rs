@@ -1,8 +1,8 @@
 //! A blocking client for the Smallest.ai Atoms webhook API, on ureq 3 (no async runtime).
 //!
 //! Everything about the API (requests, validation, decoding, errors, the retry policy, the
-//! plans of the conveniences) lives in `atoms-webhook-transport`; this crate sends, sleeps
-//! between retries and converts ureq's errors. `atoms-webhook-async` has the same methods.
+//! multi-request flows of the conveniences) lives in `atoms-webhook-transport`; this crate
+//! drives its operations (sends, sleeps between retries) and converts ureq's errors. `atoms-webhook-async` has the same methods.
 //!
 //! ```no_run
 //! use atoms_webhook_blocking::{Client, models::{CreateWebhookRequest, EventType}};
@@ -42,10 +42,12 @@
 //! `tracing::subscriber::set_global_default`, which does not forward them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use atoms_webhook_models::{
     AgentId, CreateWebhookRequest, EventType, SigningSecret, UpdateWebhookRequest, Webhook,
@@ -55,15 +57,23 @@ use atoms_webhook_transport::endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
     GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
 };
-use atoms_webhook_transport::{plan, trace, BodyTooLarge, Call, Prepared, Stage, Step};
+use atoms_webhook_transport::flow::{
+    AddAgentEvents, CreateWebhookWithSecret, DeleteWebhookCascade, GetSigningSecret,
+};
+use atoms_webhook_transport::{BodyTooLarge, Call, Next, Operation, Prepared, Stage};
 use ureq::RequestExt;
 
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
 pub use atoms_webhook_transport::{
     AddEventsPlan, ApiError, ApiErrorKind, CascadeReport, Config, CreatedWebhook, Error,
-    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, CURRENT_BASE_URL, DEFAULT_BASE_URL,
+    ForeignSubscriptions, Jitter, RetryConfig, RetryPolicy, DEFAULT_BASE_URL, LEGACY_BASE_URL,
 };
+/// The ureq this crate is built on (3.x): [`Client::with_agent`] takes its `Agent`.
+pub use ureq;
+
+/// What the client calls to wait between attempts (by default `std::thread::sleep`).
+pub type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// A blocking client. Cheap to clone (the connection pool is shared), `Send` and `Sync`.
 ///
@@ -80,6 +90,7 @@ struct Inner {
     prepared: Prepared,
     policy: RetryPolicy,
     agent: ureq::Agent,
+    sleeper: Option<Sleeper>,
 }
 
 impl fmt::Debug for Client {
@@ -111,12 +122,7 @@ impl Client {
                 .provider(ureq::tls::TlsProvider::NativeTls)
                 .build(),
         );
-        let agent_config = builder.build();
-        let agent = ureq::Agent::with_parts(
-            agent_config,
-            ureq::unversioned::transport::DefaultConnector::default(),
-            LiteralResolver::default(),
-        );
+        let agent = ureq::Agent::new_with_config(builder.build());
         Self::with_agent(config, agent)
     }
 
@@ -137,19 +143,44 @@ impl Client {
                 prepared,
                 policy,
                 agent,
+                sleeper: None,
             }),
         })
     }
 
     /// The same client with another retry policy (to inject a jitter source or a clock).
     pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        self.with_inner(|inner| inner.policy = policy)
+    }
+
+    /// The same client waiting between attempts with `sleeper` instead of
+    /// `std::thread::sleep` (to record the delays the retry policy chose, in tests, or to
+    /// wait on something else).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use atoms_webhook_blocking::{Client, Config};
+    /// let slept = Arc::new(Mutex::new(Vec::new()));
+    /// let record = slept.clone();
+    /// let client = Client::new(Config::new("sk-example"))?
+    ///     .with_sleeper(move |d| record.lock().unwrap().push(d));
+    /// # Ok::<(), atoms_webhook_blocking::Error>(())
+    /// ```
+    pub fn with_sleeper(self, sleeper: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        self.with_inner(|inner| inner.sleeper = Some(Arc::new(sleeper)))
+    }
+
+    fn with_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            config: self.inner.config.clone(),
+            prepared: self.inner.prepared.clone(),
+            policy: self.inner.policy,
+            agent: self.inner.agent.clone(),
+            sleeper: self.inner.sleeper.clone(),
+        };
+        change(&mut inner);
         Self {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                prepared: self.inner.prepared.clone(),
-                policy,
-                agent: self.inner.agent.clone(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -171,23 +202,39 @@ impl Client {
     /// # Ok::<(), atoms_webhook_blocking::Error>(())
     /// ```
     pub fn execute<R: Endpoint>(&self, request: R) -> Result<R::Output, Error> {
-        let mut call = Call::prepared(&self.inner.prepared, &self.inner.policy, &request)?;
-        let span = call.span().clone();
+        self.run(Call::prepared(
+            &self.inner.prepared,
+            &self.inner.policy,
+            request,
+        )?)
+    }
+
+    /// Drives any operation of the transport crate to its end: sends what it asks, sleeps
+    /// when it says. The one loop of this client.
+    pub fn run<O: Operation>(&self, mut operation: O) -> Result<O::Output, Error> {
+        let span = operation.span().clone();
         let _entered = span.enter();
+        let mut next = operation.resume();
         loop {
-            let result = self.send(call.request());
-            match call.finish(result) {
-                Step::Retry(delay) => std::thread::sleep(delay),
-                Step::Done(result) => return result,
-            }
+            next = match next {
+                Next::Send(request) => operation.receive(self.send(request)),
+                Next::Sleep(delay) => {
+                    match &self.inner.sleeper {
+                        Some(sleep) => sleep(delay),
+                        None => std::thread::sleep(delay),
+                    }
+                    operation.resume()
+                }
+                Next::Done(result) => return result,
+            };
         }
     }
 
     fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
         let response = if request.body().is_empty() {
-            self.run(request.map(|_| ()))
+            self.exchange(request.map(|_| ()))
         } else {
-            self.run(request)
+            self.exchange(request)
         }?;
         let limit = self.inner.config.max_response_bytes;
         let (parts, body) = response.into_parts();
@@ -202,7 +249,7 @@ impl Client {
         Ok(http::Response::from_parts(parts, bytes))
     }
 
-    fn run<S: ureq::AsSendBody>(
+    fn exchange<S: ureq::AsSendBody>(
         &self,
         request: http::Request<S>,
     ) -> Result<http::Response<ureq::Body>, Error> {
@@ -279,29 +326,31 @@ impl Client {
     }
 
     /// A webhook's signing secret (fetched by id); [`Error::MissingSecret`] if the response
-    /// has none.
+    /// has none, [`Error::UnexpectedResponse`] (and no secret) if the answer is about another
+    /// webhook.
     pub fn signing_secret(&self, id: impl Into<WebhookId>) -> Result<SigningSecret, Error> {
-        plan::signing_secret(&self.get_webhook(id)?)
+        self.run(GetSigningSecret::new(self.prepared(), self.policy(), id))
     }
 
     /// Creates a webhook, then fetches its signing secret (the create answers only the id).
-    /// If the fetch fails, the error is [`Error::CreatedWithoutSecret`] with the new id.
+    /// If the fetch fails, the error is [`Error::CreatedWithoutSecret`] with the new id. See
+    /// [`transport::flow::CreateWebhookWithSecret`].
     pub fn create_webhook_with_secret(
         &self,
         request: CreateWebhookRequest,
     ) -> Result<CreatedWebhook, Error> {
-        let span = trace::operation_span("create_webhook_with_secret");
-        let _entered = span.enter();
-        let id = self.create_webhook(request)?;
-        let secret = self.signing_secret(id.clone());
-        CreatedWebhook::from_fetch(id, secret)
+        self.run(CreateWebhookWithSecret::new(
+            self.prepared(),
+            self.policy(),
+            request,
+        ))
     }
 
     /// Adds event types on a webhook to an agent, keeping the ones it has on that webhook
     /// (the API only replaces: this reads, merges and writes). Refuses with
     /// [`Error::ForeignSubscriptions`] when the agent is also subscribed to other webhooks,
     /// which the write would remove, unless `force`. Returns what was (or, when nothing was
-    /// new, would have been) sent.
+    /// new, would have been) sent. See [`transport::flow::AddAgentEvents`].
     pub fn add_agent_events(
         &self,
         agent_id: impl Into<AgentId>,
@@ -309,76 +358,41 @@ impl Client {
         event_types: impl IntoIterator<Item = EventType>,
         force: bool,
     ) -> Result<AddEventsPlan, Error> {
-        let span = trace::operation_span("add_agent_events");
-        let _entered = span.enter();
-        let (agent_id, webhook_id) = (agent_id.into(), webhook_id.into());
-        let new_types: Vec<EventType> = event_types.into_iter().collect();
-        // Validate before the read, so that a bad argument costs no request.
-        plan::plan_add_events(&agent_id, &webhook_id, &[], &new_types, true)?;
-        let current = self.agent_subscriptions(agent_id.clone())?;
-        let plan = plan::plan_add_events(&agent_id, &webhook_id, &current, &new_types, force)?;
-        if let Some(request) = &plan.request {
-            self.execute(request.clone())?;
-        }
-        Ok(plan)
+        self.run(AddAgentEvents::new(
+            self.prepared(),
+            self.policy(),
+            agent_id,
+            webhook_id,
+            event_types,
+            force,
+        ))
     }
 
     /// Deletes a webhook after clearing the subscriptions of every agent subscribed to it.
     /// Refuses with [`Error::ForeignSubscriptions`] when one of those agents is also subscribed
     /// to other webhooks (clearing removes those too), unless `force`. The report lists what
-    /// was removed, per agent.
+    /// was removed, per agent. Acts only on `id`: an answer about another webhook ends it with
+    /// [`Error::UnexpectedResponse`] before any write. See
+    /// [`transport::flow::DeleteWebhookCascade`].
     pub fn delete_webhook_cascade(
         &self,
         id: impl Into<WebhookId>,
         force: bool,
     ) -> Result<CascadeReport, Error> {
-        let span = trace::operation_span("delete_webhook_cascade");
-        let _entered = span.enter();
-        let webhook = self.get_webhook(id)?;
-        let mut per_agent = Vec::new();
-        for agent_id in plan::cascade_agents(&webhook) {
-            let subscriptions = self.agent_subscriptions(agent_id.clone())?;
-            per_agent.push((agent_id, subscriptions));
-        }
-        let plan = plan::plan_cascade_delete(&webhook, &per_agent, force)?;
-        for (done, clear) in plan.clears.iter().enumerate() {
-            if let Err(e) = self.execute(clear.clone()) {
-                return Err(plan.incomplete(done, e));
-            }
-        }
-        let deleted = self.execute(plan.delete.clone());
-        plan.finish(deleted)
+        self.run(DeleteWebhookCascade::new(
+            self.prepared(),
+            self.policy(),
+            id,
+            force,
+        ))
     }
-}
 
-/// ureq's default resolver, except that an IP-literal host is not looked up on a thread.
-///
-/// ureq resolves the host before every request, pooled connection or not, and when a timeout
-/// is configured (ours always is) it does so on a new thread, to bound the lookup: one thread
-/// spawned per call, which made a call on loopback several times slower than without
-/// timeouts. An IP literal needs no lookup, so it goes through the inline path (a parse).
-/// (ureq's resolver API is in its `unversioned` module: check it on ureq upgrades.)
-#[derive(Debug, Default)]
-struct LiteralResolver(ureq::unversioned::resolver::DefaultResolver);
+    fn prepared(&self) -> &Prepared {
+        &self.inner.prepared
+    }
 
-impl ureq::unversioned::resolver::Resolver for LiteralResolver {
-    fn resolve(
-        &self,
-        uri: &http::Uri,
-        config: &ureq::config::Config,
-        timeout: ureq::unversioned::transport::NextTimeout,
-    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        let literal = uri
-            .host()
-            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
-            .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok());
-        // Without a timeout, the default resolver resolves inline.
-        let timeout = if literal {
-            ureq::unversioned::transport::NextTimeout::default()
-        } else {
-            timeout
-        };
-        self.0.resolve(uri, config, timeout)
+    fn policy(&self) -> &RetryPolicy {
+        &self.inner.policy
     }
 }
 
@@ -440,44 +454,5 @@ mod tests {
             Client::new(Config::new("k").base_url("nope")),
             Err(Error::Validation(_))
         ));
-    }
-
-    #[test]
-    fn ip_literals_resolve_inline_and_names_still_resolve() {
-        use ureq::unversioned::resolver::Resolver;
-        let config = ureq::config::Config::default();
-        let timeout = ureq::unversioned::transport::NextTimeout::default();
-        for (uri, addr) in [
-            ("http://127.0.0.1:8080/webhook", "127.0.0.1:8080"),
-            ("http://[::1]:9/x", "[::1]:9"),
-            ("http://localhost:7/x", ""),
-        ] {
-            let uri: http::Uri = uri.parse().unwrap();
-            let got = LiteralResolver::default()
-                .resolve(&uri, &config, timeout)
-                .unwrap();
-            if !addr.is_empty() {
-                assert_eq!(got[0], addr.parse().unwrap());
-            }
-        }
-    }
-
-    #[test]
-    fn connection_refused_is_a_connect_failure() {
-        // Bind then drop a listener to get a port nothing listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let client = Client::new(
-            Config::new("k")
-                .base_url(format!("http://127.0.0.1:{port}"))
-                .retry(RetryConfig::disabled()),
-        )
-        .unwrap();
-        let err = client.list_webhooks().unwrap_err();
-        assert!(err.is_connect(), "{err:?}");
-        assert!(!format!("{err:?}").contains("Bearer"));
     }
 }

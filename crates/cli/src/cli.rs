@@ -37,7 +37,8 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Base URL of the Atoms API (e.g. https://api.smallest.ai/atoms/v1, or an emulator's URL).
+    /// Base URL of the Atoms API: the current host by default, the older host
+    /// https://atoms-api.smallest.ai/api/v1, a proxy or an emulator's URL.
     #[arg(
         long,
         global = true,
@@ -304,7 +305,9 @@ pub struct VerifyArgs {
     #[arg(long, env = SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
     pub secret: Option<String>,
 
-    /// The X-Signature header value (64 hex characters). Without it the body is only parsed.
+    /// The X-Signature header value (64 hex characters, either case, optionally `sha256=`; a
+    /// whole `X-Signature:` or `X-Atoms-Signature:` line works too). Without it the body is only
+    /// parsed.
     #[arg(long, value_name = "HEX", requires = "secret")]
     pub signature: Option<String>,
 

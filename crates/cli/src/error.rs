@@ -65,7 +65,7 @@ impl CliError {
         if let Some(message) = self.message {
             let line = one_line(&message);
             let mut err = std::io::stderr().lock();
-            let prefix = if std::io::stderr().is_terminal() && crate::output::no_color_unset() {
+            let prefix = if std::io::stderr().is_terminal() && crate::term::no_color_unset() {
                 "\x1b[1;31merror:\x1b[0m"
             } else {
                 "error:"
@@ -103,8 +103,12 @@ pub struct Target {
     pub timeout: Duration,
 }
 
-/// Turns an SDK error into the command's one line and exit status.
+/// Turns an SDK error into the command's one line and exit status. Only the user's own input
+/// is a usage error (2); whatever the server sent, however wrong, is a failure (1).
 pub fn api_error(e: &Error, subject: Subject<'_>, target: &Target) -> CliError {
+    if e.is_bad_response() {
+        return CliError::failure(format!("unexpected answer from {}: {e}", target.base_url));
+    }
     if let Some(api) = e.api() {
         let status = api.status;
         let detail = if api.messages.is_empty() {
@@ -234,6 +238,32 @@ mod tests {
         ));
         let c = api_error(&e, Subject::Webhook("abc"), &target());
         assert_eq!(c.message(), Some("404 Not Found: no webhook with id abc"));
+    }
+
+    #[test]
+    fn bad_answers_are_failures_not_usage_errors() {
+        let mismatch = Error::UnexpectedResponse {
+            operation: "get_webhook",
+            requested: "64f0c0ffee00000000000aaa".into(),
+            received: "64f0c0ffee00000000000bbb".into(),
+        };
+        let invalid = Error::invalid_response(
+            "create_webhook",
+            atoms_webhook_blocking::transport::ValidationError::new("data", "has a space"),
+        );
+        for e in [mismatch, invalid] {
+            let c = api_error(&e, Subject::Webhook("64f0c0ffee00000000000aaa"), &target());
+            assert_eq!(c.code(), FAILURE, "{e}");
+            assert!(c
+                .message()
+                .unwrap()
+                .starts_with("unexpected answer from http://127.0.0.1:1: the answer to"));
+        }
+        let usage = Error::Validation(atoms_webhook_blocking::transport::ValidationError::new(
+            "id",
+            "must not be empty",
+        ));
+        assert_eq!(api_error(&usage, Subject::None, &target()).code(), USAGE);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod listen;
 mod manage;
 mod output;
 mod receiver;
+mod term;
 mod trigger;
 mod verify;
 

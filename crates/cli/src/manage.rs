@@ -109,7 +109,7 @@ pub fn secret(global: &GlobalArgs, args: SecretArgs) -> Result<(), CliError> {
 fn webhook_events(w: &Webhook) -> Vec<EventType> {
     let mut out: Vec<EventType> = Vec::new();
     for e in w
-        .subscriptions()
+        .subscription_list()
         .iter()
         .filter_map(|s| s.event_type.clone())
     {
@@ -226,7 +226,7 @@ fn render_webhook(w: &Webhook, style: Style) -> String {
     }
     // Group subscriptions by agent, keeping order of first appearance.
     let mut agents: Vec<(String, Option<String>, Vec<EventType>)> = Vec::new();
-    for s in w.subscriptions() {
+    for s in w.subscription_list() {
         let Some(agent) = &s.agent else { continue };
         let id = agent.id().to_string();
         let entry = match agents.iter_mut().position(|(a, _, _)| *a == id) {
@@ -387,6 +387,13 @@ fn delete_cascade(api: &Api, id: &str, yes: bool, json: bool) -> Result<(), CliE
                  webhook may still exist: {}",
                 plural(report.agents.len(), "agent", "agents"),
                 plural(report.removed_count(), "subscription", "subscriptions"),
+                cause.message_text()
+            )));
+        }
+        Err(e) if e.is_bad_response() => {
+            let cause = api.fail(&e, Subject::Webhook(id));
+            return Err(CliError::failure(format!(
+                "refusing to delete webhook {id}: {}; nothing was changed",
                 cause.message_text()
             )));
         }

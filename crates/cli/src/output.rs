@@ -6,14 +6,10 @@ use atoms_webhook_models::Webhook;
 use serde_json::Value;
 
 use crate::error::CliError;
+use crate::term::no_color_unset;
 
 /// What a redacted secret reads as, in text and JSON.
 pub const REDACTED: &str = "[redacted]";
-
-/// True unless `NO_COLOR` is set to something non-empty (https://no-color.org).
-pub fn no_color_unset() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
 
 /// True when stdout should get ANSI colours.
 pub fn stdout_color() -> bool {

@@ -128,7 +128,7 @@ impl Receiver {
 
     fn style_err(&self, line: &str) -> String {
         use std::io::IsTerminal;
-        if std::io::stderr().is_terminal() && crate::output::no_color_unset() {
+        if std::io::stderr().is_terminal() && crate::term::no_color_unset() {
             format!("\x1b[33m{line}\x1b[0m")
         } else {
             line.to_owned()
@@ -196,7 +196,11 @@ async fn handle(
                 .get(header::CONTENT_TYPE)
                 .cloned()
                 .unwrap_or_else(|| HeaderValue::from_static("application/json"));
-            let signature = headers.get("x-signature").cloned();
+            // The older doc pages' header name is accepted too.
+            let signature = headers
+                .get("x-signature")
+                .or_else(|| headers.get("x-atoms-signature"))
+                .cloned();
             let forward = forward.clone();
             let body = bytes.to_vec();
             let result = tokio::task::spawn_blocking(move || {
@@ -370,9 +374,9 @@ pub fn summary(event: &WebhookEvent, style: Style, indent: &str) -> String {
                 out.push_str(&format!("{indent}  summary  {}\n", cut(s, 100)));
             }
             let metrics: Vec<String> = analytics
-                .disposition_metrics()
+                .disposition_list()
                 .iter()
-                .chain(analytics.success_metrics())
+                .chain(analytics.success_list())
                 .map(|m| {
                     let name = m.identifier.as_deref().unwrap_or("?");
                     let value = m

@@ -10,6 +10,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+// The fault server of the tests package, for its `Refused` port (only that part is used).
+#[allow(dead_code)]
+#[path = "../../../tests/src/faulty.rs"]
+mod faulty;
+
 use atoms_webhook_emulator::{CallOptions, DeliveryOutcome, Emulator};
 use atoms_webhook_models::{sign, SigningSecret, WebhookId};
 use serde_json::Value;
@@ -145,13 +150,9 @@ fn secret_of(emu: &Emulator, id: &str) -> String {
         .to_owned()
 }
 
-/// A port nothing listens on.
-fn dead_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A base URL nothing listens on, reserved while the value lives (no bind-then-drop race).
+fn dead() -> faulty::Refused {
+    faulty::Refused::new()
 }
 
 /// A spawned child whose output is collected line by line; killed on drop.
@@ -302,7 +303,7 @@ fn webhooks_create_list_get_update_delete() {
     let secret = secret_of(&emu, &id);
     let webhook = &emu.webhooks()[0];
     assert_eq!(webhook.agent_ids().len(), 2);
-    assert_eq!(webhook.subscriptions().len(), 3);
+    assert_eq!(webhook.subscription_list().len(), 3);
 
     // Human list: an aligned table, the secret redacted.
     let list = run(at(&emu), &["webhooks", "list"]).ok();
@@ -359,7 +360,10 @@ fn webhooks_create_list_get_update_delete() {
     let w = &emu.webhooks()[0];
     assert_eq!(w.url.as_deref(), Some("https://example.com/b"));
     assert_eq!(w.description.as_deref(), Some("renamed"));
-    assert_eq!(w.custom_headers(), vec![("X-Token", "tok-123")]);
+    assert_eq!(
+        w.custom_headers(),
+        vec![("X-Token".to_owned(), "tok-123".to_owned())]
+    );
     let get = run(at(&emu), &["webhooks", "get", &id]).ok();
     assert!(
         get.contains("X-Token: [redacted]") && !get.contains("tok-123"),
@@ -451,7 +455,7 @@ fn cascade_refuses_to_drop_other_webhooks_without_yes() {
     let left = emu.webhooks();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, second.as_str());
-    assert!(left[0].subscriptions().is_empty());
+    assert!(left[0].subscription_list().is_empty());
 
     // A cascade that fails half way says what it already removed.
     let third = create(
@@ -589,7 +593,10 @@ fn subscriptions_get_set_add_clear() {
     assert!(subs.iter().all(|s| s["webhookId"] == hook.as_str()));
     let out = run(at(&emu), &["subscriptions", "clear", AGENT]).ok();
     assert!(out.contains("cleared"), "{out}");
-    assert!(emu.webhooks().iter().all(|w| w.subscriptions().is_empty()));
+    assert!(emu
+        .webhooks()
+        .iter()
+        .all(|w| w.subscription_list().is_empty()));
 
     // A write to an unknown webhook is a 404 naming it.
     let line = run(
@@ -724,9 +731,10 @@ fn timeouts_and_unreachable_servers_are_one_line() {
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("within 0.3 s"), "{line}");
 
+    let down = dead();
     let mut cmd = bare();
     cmd.env("SMALLEST_API_KEY", KEY)
-        .args(["--base-url", &format!("http://127.0.0.1:{}", dead_port())]);
+        .args(["--base-url", &down.url()]);
     let line = run(cmd, &["webhooks", "list"]).fails(1);
     assert!(line.contains("could not connect"), "{line}");
 }
@@ -888,7 +896,8 @@ fn listen_refuses_oversized_bodies_with_413() {
 
 #[test]
 fn trigger_fails_when_the_endpoint_is_down() {
-    let url = format!("http://127.0.0.1:{}/x", dead_port());
+    let down = dead();
+    let url = format!("{}/x", down.url());
     let r = run(
         bare(),
         &[
@@ -996,7 +1005,8 @@ fn verify_valid_invalid_unparseable() {
 #[test]
 fn a_delivery_to_a_receiver_that_is_down_fails_once() {
     let emu = emulator();
-    let url = format!("http://127.0.0.1:{}/down", dead_port());
+    let down = dead();
+    let url = format!("{}/down", down.url());
     let id = create(&emu, &url, &[]);
     run(
         at(&emu),

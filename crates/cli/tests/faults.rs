@@ -14,7 +14,7 @@ mod faulty;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use faulty::{refused_url, Behavior, FaultServer, Reply};
+use faulty::{Behavior, FaultServer, Refused, Reply};
 
 const KEY: &str = "cli-fault-key";
 /// Requests of an idempotent command: the first and two retries.
@@ -226,7 +226,7 @@ fn timeout() {
 
 #[test]
 fn connection_refused() {
-    let (code, stdout, stderr) = cli(&refused_url(), "5", &LIST);
+    let (code, stdout, stderr) = cli(&Refused::new().url(), "5", &LIST);
     let o = Outcome {
         code,
         stdout,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use atoms_webhook_models::{
-    ids::is_object_id, AgentId, CallId, EventType, HeadersUpdate, WebhookId,
+    ids::is_object_id, AgentId, CallId, EventType, Fields, HeadersUpdate, WebhookId,
 };
 use axum::{
     body::Bytes,
@@ -246,7 +246,7 @@ async fn update_webhook(
         None => {}
         Some(Value::Object(map)) if map.is_empty() => changes.headers = HeadersUpdate::Clear,
         Some(Value::Object(map)) => match validate::headers(map) {
-            Ok(pairs) => changes.headers = HeadersUpdate::Replace(pairs),
+            Ok(pairs) => changes.headers = HeadersUpdate::Replace(in_sent_order(&body, pairs)),
             Err(mut e) => errors.append(&mut e),
         },
         Some(_) => {
@@ -259,6 +259,18 @@ async fn update_webhook(
 
     shared.state().update_webhook(&id, changes)?;
     Ok(ok(StatusCode::OK, id))
+}
+
+/// `pairs` in the order the body's `headers` object lists them (serde_json's own map sorts
+/// keys; the deliveries send custom headers in the order they were set).
+fn in_sent_order(body: &Bytes, mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let order: Vec<String> = serde_json::from_slice::<Fields>(body)
+        .ok()
+        .and_then(|f| f.get("headers").and_then(|h| h.parse::<Fields>().ok()))
+        .map(|h| h.keys().map(str::to_owned).collect())
+        .unwrap_or_default();
+    pairs.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    pairs
 }
 
 /// `DELETE /webhook/{id}`.

@@ -68,6 +68,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The modules in layers, each importing only those above it in this list (checked by
 // scripts/check-cycles.sh):

@@ -9,12 +9,11 @@
 use std::collections::HashMap;
 
 use atoms_webhook_models::{
-    AgentId, AgentRef, EventType, HeadersUpdate, OrganizationId, PopulatedSubscription,
-    SigningSecret, SubscriptionId, Timestamp, UserId, Webhook, WebhookAgent, WebhookId,
-    WebhookStatus, WebhookSubscription,
+    AgentId, AgentRef, EventType, Fields, HeadersUpdate, Json, OrganizationId,
+    PopulatedSubscription, SigningSecret, SubscriptionId, Timestamp, UserId, Webhook, WebhookAgent,
+    WebhookId, WebhookStatus, WebhookSubscription,
 };
-use rand::RngCore;
-use serde_json::{Map, Value};
+use rand::Rng;
 
 /// The organization every emulated webhook belongs to.
 pub(crate) const ORGANIZATION_ID: &str = "64b7f0c2a1e3d4f5a6b7c8d9";
@@ -368,7 +367,7 @@ impl State {
                     }
                     // The real API populates a deleted agent as null.
                     None => {
-                        p.extra.insert("agentId".to_owned(), Value::Null);
+                        p.extra.insert("agentId", Json::null());
                     }
                 }
                 p.event_type = Some(s.event_type.clone());
@@ -389,13 +388,13 @@ impl State {
         out.created_at = Some(w.created_at.clone());
         out.updated_at = Some(w.updated_at.clone());
         if !w.headers.is_empty() {
-            let headers: Map<String, Value> = w
+            // In the order they were set (a serde_json `Map` would sort them).
+            let headers: Fields = w
                 .headers
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            out.extra
-                .insert("headers".to_owned(), Value::Object(headers));
+            out.extra.insert("headers", headers);
         }
         out
     }
@@ -429,7 +428,7 @@ struct IdGen {
 
 impl IdGen {
     fn new() -> Self {
-        let mut rng = rand::thread_rng();
+        let mut rng = rand::rng();
         let mut process = [0u8; 5];
         rng.fill_bytes(&mut process);
         Self {
@@ -451,7 +450,7 @@ impl IdGen {
     /// 32 random bytes as 64 lowercase hex characters.
     fn secret(&mut self) -> String {
         let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
+        rand::rng().fill_bytes(&mut bytes);
         to_hex(&bytes)
     }
 }
@@ -535,9 +534,9 @@ mod tests {
         ];
         let w = hook(&mut s, "https://a", &pairs);
         let got = s.get_webhook(&w).unwrap();
-        assert_eq!(got.subscriptions().len(), 1);
+        assert_eq!(got.subscription_list().len(), 1);
         assert_eq!(
-            got.subscriptions()[0]
+            got.subscription_list()[0]
                 .agent
                 .as_ref()
                 .and_then(AgentRef::name),

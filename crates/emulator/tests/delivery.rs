@@ -183,8 +183,8 @@ async fn a_call_delivers_three_signed_events_in_order() {
             format!("{AGENT}.{}", event.event_type()).as_str()
         );
         assert_eq!(event.agent_id().unwrap(), AGENT);
-        assert_eq!(event.call_id(), Some(report.call_id.clone()));
-        let delivery_id = event.delivery_id().unwrap();
+        assert_eq!(event.call_id(), Some(&report.call_id));
+        let delivery_id = event.delivery_id().unwrap().clone();
         assert!(delivery_id.is_object_id(), "{delivery_id}");
         delivery_ids.push(delivery_id.clone());
 
@@ -226,8 +226,8 @@ async fn a_call_delivers_three_signed_events_in_order() {
         WebhookEvent::AnalyticsCompleted(e) => {
             let analytics = e.metadata.analytics.as_ref().expect("analytics");
             assert!(analytics.summary.is_some());
-            assert!(analytics.disposition_metrics().len() >= 3);
-            assert!(!analytics.success_metrics().is_empty());
+            assert!(analytics.disposition_list().len() >= 3);
+            assert!(!analytics.success_list().is_empty());
         }
         other => panic!("expected analytics-completed last, got {other:?}"),
     }
@@ -327,8 +327,8 @@ async fn every_subscribed_webhook_receives_its_own_signed_copy() {
                 .verify(&hit.body, sig)
                 .is_err());
             let event = hit.event();
-            assert_eq!(event.call_id(), Some(report.call_id.clone()));
-            ids.push(event.delivery_id().unwrap());
+            assert_eq!(event.call_id(), Some(&report.call_id));
+            ids.push(event.delivery_id().unwrap().clone());
             assert_eq!(event.to_value()["url"], json!(rx.url));
         }
     }

@@ -2,8 +2,10 @@
 //! the re-serialized event to stdout (kind and call id to stderr).
 //!
 //! ```text
-//! cargo run -q -p atoms-webhook-models --example parse_event -- [--secret S --signature HEX] < body.json
+//! cargo run -q -p atoms-webhook-models --example parse_event -- [--secret S --signature SIG] < body.json
 //! ```
+//! `SIG` is the header's value in any form a sender uses: `<hex>`, upper-case hex,
+//! `sha256=<hex>`, or a whole header line (`X-Signature: ...` or `X-Atoms-Signature: ...`).
 //! Exit codes: 0 success; 1 bad signature or unparseable body; 2 bad arguments.
 
 use std::io::{Read, Write};
@@ -11,7 +13,8 @@ use std::process::ExitCode;
 
 use atoms_webhook_models::{SigningSecret, Verifier, WebhookEvent};
 
-const USAGE: &str = "usage: parse_event [--secret S --signature HEX] < body.json";
+const USAGE: &str = "usage: parse_event [--secret S --signature SIG] < body.json
+  SIG: <hex>, sha256=<hex>, or a header line `X-Signature: ...` / `X-Atoms-Signature: ...`";
 
 fn main() -> ExitCode {
     let mut secret = None;

@@ -33,38 +33,30 @@ open_enum!(
 );
 
 open_enum!(
-    /// How a call ended. The OpenAPI spec and the Webhooks guide spell some values differently;
-    /// both spellings are known variants (see [`CallStatus::is_no_answer`] and
-    /// [`CallStatus::is_cancelled`] to treat them alike).
+    /// How a call ended. The OpenAPI spec and the Webhooks guide spell two values differently
+    /// (`no_answer`/`no-answer`, `cancelled`/`canceled`): each meaning is one variant, so
+    /// `matches!(s, CallStatus::NoAnswer)` holds for both spellings. [`CallStatus::as_str`] gives
+    /// the spec's spelling; a [`crate::CallData`] writes back the spelling it received.
+    ///
+    /// ```
+    /// use atoms_webhook_models::CallStatus;
+    /// assert_eq!(CallStatus::parse("no-answer"), CallStatus::NoAnswer);
+    /// assert_eq!(CallStatus::parse("canceled"), CallStatus::Cancelled);
+    /// assert_eq!(CallStatus::NoAnswer.as_str(), "no_answer");
+    /// ```
     CallStatus {
         /// The call completed.
         Completed = "completed",
-        /// Nobody answered (spec spelling).
-        NoAnswer = "no_answer",
-        /// Nobody answered (guide spelling).
-        NoAnswerHyphen = "no-answer",
+        /// Nobody answered (`no_answer` in the spec, `no-answer` in the guide).
+        NoAnswer = "no_answer" | "no-answer",
         /// The line was busy (guide only).
         Busy = "busy",
         /// The call failed.
         Failed = "failed",
-        /// The call was cancelled (spec spelling).
-        Cancelled = "cancelled",
-        /// The call was cancelled (guide spelling).
-        Canceled = "canceled",
+        /// The call was cancelled (`cancelled` in the spec, `canceled` in the guide).
+        Cancelled = "cancelled" | "canceled",
     }
 );
-
-impl CallStatus {
-    /// True for `no_answer` and `no-answer`.
-    pub fn is_no_answer(&self) -> bool {
-        matches!(self, Self::NoAnswer | Self::NoAnswerHyphen)
-    }
-
-    /// True for `cancelled` and `canceled`.
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, Self::Cancelled | Self::Canceled)
-    }
-}
 
 open_enum!(
     /// The direction of a call, in `callData.callDirection`.

@@ -1,11 +1,11 @@
 //! Delivery bodies: what Atoms POSTs to a webhook's URL.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use crate::{
     error::ParseError, AgentId, CallDirection, CallId, CallStatus, ConversationType, DeliveryId,
-    EventType, MetricType, Role, Timestamp, Variables,
+    EventType, Json, MetricType, Number, Role, Timestamp, Variables,
 };
 
 wire_struct!(
@@ -18,8 +18,8 @@ wire_struct!(
         /// Call length in seconds, kept as the exact JSON number sent (see
         /// [`CallData::duration_secs`]).
         opt "callDuration" call_duration: Number,
-        /// How the call ended.
-        opt "callStatus" call_status: CallStatus,
+        /// How the call ended (the spelling sent is written back).
+        alias "callStatus" call_status: CallStatus,
         /// Outbound or inbound; may be absent on `analytics-completed`.
         opt "callDirection" call_direction: CallDirection,
         /// When the call was answered.
@@ -61,19 +61,21 @@ impl TranscriptTurn {
     }
 }
 
-/// A metric's evaluated `value`: an integer, a string or a boolean per the spec; anything else
-/// (a float, null, an array) is kept as sent.
+/// A metric's evaluated `value`: an integer, a string or a boolean per the spec, `null` for a
+/// call without a conversation; anything else (a float, an array) is kept as sent.
 #[derive(Clone, PartialEq, Debug)]
 #[non_exhaustive]
 pub enum MetricValue {
-    /// A whole number that fits in `i64`.
+    /// JSON `null`: the metric could not be evaluated (for example, nobody spoke).
+    Null,
+    /// A whole number that fits in `i64`, written without fraction or exponent.
     Integer(i64),
     /// Text.
     String(String),
     /// True or false.
     Boolean(bool),
-    /// Any other JSON value, as sent.
-    Other(Value),
+    /// Any other JSON value, exactly as sent.
+    Other(Json),
 }
 
 impl MetricValue {
@@ -100,15 +102,21 @@ impl MetricValue {
             _ => None,
         }
     }
+
+    /// True for `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, MetricValue::Null)
+    }
 }
 
 impl std::fmt::Display for MetricValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            MetricValue::Null => f.write_str("null"),
             MetricValue::Integer(i) => write!(f, "{i}"),
             MetricValue::String(s) => f.write_str(s),
             MetricValue::Boolean(b) => write!(f, "{b}"),
-            MetricValue::Other(v) => write!(f, "{v}"),
+            MetricValue::Other(v) => f.write_str(&v.as_raw_str()),
         }
     }
 }
@@ -116,6 +124,7 @@ impl std::fmt::Display for MetricValue {
 impl Serialize for MetricValue {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
+            MetricValue::Null => s.serialize_unit(),
             MetricValue::Integer(i) => s.serialize_i64(*i),
             MetricValue::String(v) => s.serialize_str(v),
             MetricValue::Boolean(b) => s.serialize_bool(*b),
@@ -126,22 +135,22 @@ impl Serialize for MetricValue {
 
 impl<'de> Deserialize<'de> for MetricValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Integers that fit i64 are integers; every other value goes through `Value` so that it
-        // is written back exactly (a float stays a float, a huge u64 stays a u64).
-        let v = Value::deserialize(d)?;
-        Ok(match v {
-            Value::Bool(b) => MetricValue::Boolean(b),
-            Value::String(s) => MetricValue::String(s),
-            Value::Number(ref n) if n.is_i64() => match n.as_i64() {
-                Some(i) => MetricValue::Integer(i),
-                None => MetricValue::Other(v),
+        // Through the raw text, so that only what is written back the same way becomes a typed
+        // value (`7` is an integer, `7.0` and `-0` stay as sent).
+        let v = Json::deserialize(d)?;
+        if let Some(s) = v.as_str() {
+            return Ok(MetricValue::String(s.to_owned()));
+        }
+        let typed = match v.as_raw_str().as_ref() {
+            "null" => Some(MetricValue::Null),
+            "true" => Some(MetricValue::Boolean(true)),
+            "false" => Some(MetricValue::Boolean(false)),
+            text => match text.parse::<i64>() {
+                Ok(i) if i.to_string() == text => Some(MetricValue::Integer(i)),
+                _ => None,
             },
-            Value::Number(ref n) if n.is_u64() => match n.as_u64().map(i64::try_from) {
-                Some(Ok(i)) => MetricValue::Integer(i),
-                _ => MetricValue::Other(v),
-            },
-            other => MetricValue::Other(other),
-        })
+        };
+        Ok(typed.unwrap_or(MetricValue::Other(v)))
     }
 }
 
@@ -150,8 +159,8 @@ wire_struct!(
     pub struct Metric {
         /// The metric's machine name (`turn_taking_balance`).
         opt "identifier" identifier: String,
-        /// Its evaluated value.
-        opt "value" value: MetricValue,
+        /// Its evaluated value (`Some(MetricValue::Null)` for a `null`).
+        nul "value" value: MetricValue,
         /// Confidence between 0 and 1, as the exact JSON number sent.
         opt "confidence" confidence: Number,
         /// Why the value was given.
@@ -165,7 +174,7 @@ wire_struct!(
 
 impl Metric {
     /// The confidence as a float.
-    pub fn confidence(&self) -> Option<f64> {
+    pub fn confidence_f64(&self) -> Option<f64> {
         self.confidence.as_ref().and_then(Number::as_f64)
     }
 }
@@ -184,13 +193,32 @@ wire_struct!(
 
 impl Analytics {
     /// Disposition metrics (empty when absent).
-    pub fn disposition_metrics(&self) -> &[Metric] {
+    pub fn disposition_list(&self) -> &[Metric] {
         self.disposition_metrics.as_deref().unwrap_or(&[])
     }
 
     /// Success metrics (empty when absent).
-    pub fn success_metrics(&self) -> &[Metric] {
+    pub fn success_list(&self) -> &[Metric] {
         self.success_metrics.as_deref().unwrap_or(&[])
+    }
+
+    /// Every metric: the disposition metrics, then the success metrics.
+    pub fn metrics(&self) -> impl Iterator<Item = &Metric> {
+        self.disposition_list().iter().chain(self.success_list())
+    }
+
+    /// The first metric (disposition metrics first) whose `identifier` is `identifier`.
+    ///
+    /// ```
+    /// use atoms_webhook_models::{Analytics, MetricValue};
+    /// let a: Analytics = serde_json::from_str(r#"{"dispositionMetrics":[
+    ///   {"identifier":"promised","value":true,"confidence":0.9}]}"#).unwrap();
+    /// assert_eq!(a.metric("promised").unwrap().value, Some(MetricValue::Boolean(true)));
+    /// assert!(a.metric("other").is_none());
+    /// ```
+    pub fn metric(&self, identifier: &str) -> Option<&Metric> {
+        self.metrics()
+            .find(|m| m.identifier.as_deref() == Some(identifier))
     }
 }
 
@@ -200,7 +228,7 @@ wire_struct!(
         /// The agent handling the call.
         req "agentId" agent_id: AgentId,
         /// Always `pre-conversation` here.
-        req "eventType" event_type: EventType,
+        req "eventType" event_type: EventType = EventType::PreConversation,
         /// The channel.
         opt "conversationType" conversation_type: ConversationType,
         /// The called number (E.164).
@@ -218,7 +246,7 @@ wire_struct!(
         /// The agent that handled the call.
         req "agentId" agent_id: AgentId,
         /// Always `post-conversation` here.
-        req "eventType" event_type: EventType,
+        req "eventType" event_type: EventType = EventType::PostConversation,
         /// The channel.
         opt "conversationType" conversation_type: ConversationType,
         /// The call's id.
@@ -240,7 +268,7 @@ wire_struct!(
         /// The agent that handled the call.
         req "agentId" agent_id: AgentId,
         /// Always `analytics-completed` here.
-        req "eventType" event_type: EventType,
+        req "eventType" event_type: EventType = EventType::AnalyticsCompleted,
         /// The channel.
         opt "conversationType" conversation_type: ConversationType,
         /// The call's id.
@@ -354,19 +382,23 @@ use any::{AnyEvent, AnyMetadata};
 /// A delivery of any kind, chosen by `metadata.eventType`.
 ///
 /// An event type this version does not know parses to [`WebhookEvent::Unknown`] with the whole
-/// body kept as JSON, by every entry point ([`WebhookEvent::from_slice`], `serde` and
+/// body kept as sent, by every entry point ([`WebhookEvent::from_slice`], `serde` and
 /// [`WebhookEvent::from_value`]).
 ///
 /// ```
-/// use atoms_webhook_models::{EventType, WebhookEvent};
-/// let body = br#"{"url":"https://example.com/h","description":"d","event":"a.pre-conversation",
-///   "metadata":{"agentId":"69fc7dd072a0c1d28d948ace","eventType":"pre-conversation",
-///   "conversationType":"telephonyOutbound","toPhone":"+15550001","fromPhone":"+15550002",
-///   "callId":"CALL-1"},"id":"69fd96118fd277fc807e4c23"}"#;
+/// use atoms_webhook_models::{CallStatus, EventType, WebhookEvent};
+/// let body = br#"{"url":"https://example.com/h","description":"d","event":"a.post-conversation",
+///   "metadata":{"agentId":"69fc7dd072a0c1d28d948ace","eventType":"post-conversation",
+///   "callId":"CALL-1","callData":{"callStatus":"no-answer","fromNumber":"+15550002"},
+///   "transcript":[]},"id":"69fd96118fd277fc807e4c23"}"#;
 /// let event = WebhookEvent::from_slice(body).unwrap();
-/// assert_eq!(event.event_type(), EventType::PreConversation);
+/// assert_eq!(event.event_type(), EventType::PostConversation);
 /// assert_eq!(event.call_id().unwrap().as_str(), "CALL-1");
 /// assert_eq!(event.from_number(), Some("+15550002"));
+/// assert!(matches!(event.call_status(), Some(CallStatus::NoAnswer)));
+/// assert!(event.transcript().is_empty());
+/// // Written back as it came, spelling included.
+/// assert!(String::from_utf8(event.to_vec()).unwrap().contains(r#""callStatus":"no-answer""#));
 /// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
@@ -378,27 +410,102 @@ pub enum WebhookEvent {
     /// `analytics-completed`.
     AnalyticsCompleted(AnalyticsCompletedEvent),
     /// An event type this version does not know: the whole body as sent.
-    Unknown(Value),
+    Unknown(UnknownEvent),
+}
+
+/// A delivery of an event type this version does not know: the body exactly as sent, and the
+/// few fields every event has, read from it.
+#[derive(Clone)]
+pub struct UnknownEvent {
+    body: Json,
+    event_type: EventType,
+    id: Option<DeliveryId>,
+    call_id: Option<CallId>,
+    agent_id: Option<AgentId>,
+    from_number: Option<String>,
+    to_number: Option<String>,
+    conversation_type: Option<ConversationType>,
+}
+
+impl UnknownEvent {
+    fn new(body: Json) -> Self {
+        let v = body.to_value();
+        let s = |pointer: &str| {
+            v.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        UnknownEvent {
+            event_type: EventType::parse(&s("/metadata/eventType").unwrap_or_default()),
+            id: s("/id").map(DeliveryId::from),
+            call_id: s("/metadata/callId").map(CallId::from),
+            agent_id: s("/metadata/agentId").map(AgentId::from),
+            from_number: s("/metadata/fromPhone").or_else(|| s("/metadata/callData/fromNumber")),
+            to_number: s("/metadata/toPhone").or_else(|| s("/metadata/callData/toNumber")),
+            conversation_type: s("/metadata/conversationType").map(|t| ConversationType::parse(&t)),
+            body,
+        }
+    }
+
+    /// `metadata.eventType` as sent (empty `Unknown` when absent).
+    pub fn event_type(&self) -> &EventType {
+        &self.event_type
+    }
+
+    /// The body, exactly as sent.
+    pub fn body(&self) -> &Json {
+        &self.body
+    }
+
+    /// The body as a `serde_json::Value`.
+    pub fn to_value(&self) -> Value {
+        self.body.to_value()
+    }
+}
+
+impl PartialEq for UnknownEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.body == other.body
+    }
+}
+
+/// Shows the event type, the delivery id and the top-level keys: never values.
+impl std::fmt::Debug for UnknownEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys = self.body.parse::<crate::Fields>().unwrap_or_default();
+        f.debug_struct("UnknownEvent")
+            .field("event_type", &self.event_type.as_str())
+            .field("delivery_id", &self.id)
+            .field("keys", &keys)
+            .finish()
+    }
 }
 
 impl WebhookEvent {
     /// Parses a delivery body. This is the fast path: one pass over the bytes for known events.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, ParseError> {
         // One UTF-8 check of the whole body (SIMD) costs less than serde_json's check of every
-        // string when it reads bytes; from a `&str` it checks none. (Invalid UTF-8 takes the
-        // byte path, for the same error as before.)
-        let parsed = match simdutf8::basic::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str::<AnyEvent>(text),
-            Err(_) => serde_json::from_slice::<AnyEvent>(bytes),
+        // string when it reads bytes; from a `&str` it checks none.
+        let text = match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => text,
+            // Not UTF-8: serde_json says where.
+            Err(_) => {
+                return match serde_json::from_slice::<AnyEvent>(bytes) {
+                    Err(e) => Err(ParseError::from_json(".", &e)),
+                    Ok(_) => Err(ParseError::new(".", "the body is not UTF-8")),
+                }
+            }
         };
-        match parsed {
-            Ok(any) => split(any),
-            Err(first) => match serde_json::from_slice::<Value>(bytes) {
+        match serde_json::from_str::<AnyEvent>(text) {
+            Ok(any) => split(any, || {
+                Json::from_text(text).unwrap_or_else(|_| Json::null())
+            }),
+            Err(first) => match serde_json::from_str::<Value>(text) {
                 // Not JSON at all: report where.
                 Err(_) => Err(ParseError::from_json(".", &first)),
                 // JSON, but not of a shape we know: an unknown event type is fine, a known one
                 // is an error at the path of the problem.
-                Ok(value) => Self::from_json_value(value),
+                Ok(value) => Self::from_json_value(value, Some(text)),
             },
         }
     }
@@ -411,27 +518,32 @@ impl WebhookEvent {
 
     /// Interprets an already parsed JSON value.
     pub fn from_value(value: Value) -> Result<Self, ParseError> {
-        Self::from_json_value(value)
+        Self::from_json_value(value, None)
     }
 
-    fn from_json_value(value: Value) -> Result<Self, ParseError> {
+    fn from_json_value(value: Value, text: Option<&str>) -> Result<Self, ParseError> {
+        let body = || match text.map(Json::from_text) {
+            Some(Ok(j)) => j,
+            _ => Json::from(&value),
+        };
         match AnyEvent::deserialize(&value) {
-            Ok(any) => split(any),
+            Ok(any) => split(any, body),
             Err(_) => {
-                let Some(obj) = value.as_object() else {
+                if !value.is_object() {
                     return Err(ParseError::new(
                         ".",
                         "a delivery body must be a JSON object",
                     ));
-                };
-                let known = obj
+                }
+                let known = value
                     .get("metadata")
                     .and_then(|m| m.get("eventType"))
                     .and_then(Value::as_str)
                     .map(|t| EventType::parse(t).is_known());
                 match known {
-                    Some(false) => Ok(WebhookEvent::Unknown(value)),
-                    _ => crate::error::from_value::<AnyEvent>(&value).and_then(split),
+                    Some(false) => Ok(WebhookEvent::Unknown(UnknownEvent::new(body()))),
+                    _ => crate::error::from_value::<AnyEvent>(&value)
+                        .and_then(|any| split(any, body)),
                 }
             }
         }
@@ -443,11 +555,7 @@ impl WebhookEvent {
             WebhookEvent::PreConversation(_) => EventType::PreConversation,
             WebhookEvent::PostConversation(_) => EventType::PostConversation,
             WebhookEvent::AnalyticsCompleted(_) => EventType::AnalyticsCompleted,
-            WebhookEvent::Unknown(v) => EventType::parse(
-                v.pointer("/metadata/eventType")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-            ),
+            WebhookEvent::Unknown(u) => u.event_type.clone(),
         }
     }
 
@@ -457,32 +565,32 @@ impl WebhookEvent {
     }
 
     /// The delivery id (envelope `id`), for de-duplication.
-    pub fn delivery_id(&self) -> Option<DeliveryId> {
+    pub fn delivery_id(&self) -> Option<&DeliveryId> {
         match self {
-            WebhookEvent::PreConversation(e) => Some(e.id.clone()),
-            WebhookEvent::PostConversation(e) => Some(e.id.clone()),
-            WebhookEvent::AnalyticsCompleted(e) => Some(e.id.clone()),
-            WebhookEvent::Unknown(v) => v.get("id").and_then(Value::as_str).map(DeliveryId::from),
+            WebhookEvent::PreConversation(e) => Some(&e.id),
+            WebhookEvent::PostConversation(e) => Some(&e.id),
+            WebhookEvent::AnalyticsCompleted(e) => Some(&e.id),
+            WebhookEvent::Unknown(u) => u.id.as_ref(),
         }
     }
 
     /// The call id shared by the three events of one call.
-    pub fn call_id(&self) -> Option<CallId> {
+    pub fn call_id(&self) -> Option<&CallId> {
         match self {
-            WebhookEvent::PreConversation(e) => Some(e.metadata.call_id.clone()),
-            WebhookEvent::PostConversation(e) => Some(e.metadata.call_id.clone()),
-            WebhookEvent::AnalyticsCompleted(e) => Some(e.metadata.call_id.clone()),
-            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/callId").map(CallId::from),
+            WebhookEvent::PreConversation(e) => Some(&e.metadata.call_id),
+            WebhookEvent::PostConversation(e) => Some(&e.metadata.call_id),
+            WebhookEvent::AnalyticsCompleted(e) => Some(&e.metadata.call_id),
+            WebhookEvent::Unknown(u) => u.call_id.as_ref(),
         }
     }
 
     /// The agent that handled the call.
-    pub fn agent_id(&self) -> Option<AgentId> {
+    pub fn agent_id(&self) -> Option<&AgentId> {
         match self {
-            WebhookEvent::PreConversation(e) => Some(e.metadata.agent_id.clone()),
-            WebhookEvent::PostConversation(e) => Some(e.metadata.agent_id.clone()),
-            WebhookEvent::AnalyticsCompleted(e) => Some(e.metadata.agent_id.clone()),
-            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/agentId").map(AgentId::from),
+            WebhookEvent::PreConversation(e) => Some(&e.metadata.agent_id),
+            WebhookEvent::PostConversation(e) => Some(&e.metadata.agent_id),
+            WebhookEvent::AnalyticsCompleted(e) => Some(&e.metadata.agent_id),
+            WebhookEvent::Unknown(u) => u.agent_id.as_ref(),
         }
     }
 
@@ -490,14 +598,8 @@ impl WebhookEvent {
     pub fn from_number(&self) -> Option<&str> {
         match self {
             WebhookEvent::PreConversation(e) => e.metadata.from_phone.as_deref(),
-            WebhookEvent::PostConversation(e) => {
-                e.metadata.call_data.as_ref()?.from_number.as_deref()
-            }
-            WebhookEvent::AnalyticsCompleted(e) => {
-                e.metadata.call_data.as_ref()?.from_number.as_deref()
-            }
-            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/fromPhone")
-                .or_else(|| unknown_str(v, "/metadata/callData/fromNumber")),
+            WebhookEvent::Unknown(u) => u.from_number.as_deref(),
+            _ => self.call_data()?.from_number.as_deref(),
         }
     }
 
@@ -505,22 +607,46 @@ impl WebhookEvent {
     pub fn to_number(&self) -> Option<&str> {
         match self {
             WebhookEvent::PreConversation(e) => e.metadata.to_phone.as_deref(),
-            WebhookEvent::PostConversation(e) => {
-                e.metadata.call_data.as_ref()?.to_number.as_deref()
-            }
-            WebhookEvent::AnalyticsCompleted(e) => {
-                e.metadata.call_data.as_ref()?.to_number.as_deref()
-            }
-            WebhookEvent::Unknown(v) => unknown_str(v, "/metadata/toPhone")
-                .or_else(|| unknown_str(v, "/metadata/callData/toNumber")),
+            WebhookEvent::Unknown(u) => u.to_number.as_deref(),
+            _ => self.call_data()?.to_number.as_deref(),
         }
     }
 
-    /// The call data, for the events that carry it.
+    /// The call data, for the events that carry it (`post-conversation`,
+    /// `analytics-completed`).
     pub fn call_data(&self) -> Option<&CallData> {
         match self {
             WebhookEvent::PostConversation(e) => e.metadata.call_data.as_ref(),
             WebhookEvent::AnalyticsCompleted(e) => e.metadata.call_data.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// How the call ended (`callData.callStatus`), for the events that carry it.
+    pub fn call_status(&self) -> Option<&CallStatus> {
+        self.call_data()?.call_status.as_ref()
+    }
+
+    /// The transcript of a `post-conversation`; empty for every other event.
+    pub fn transcript(&self) -> &[TranscriptTurn] {
+        match self {
+            WebhookEvent::PostConversation(e) => e.metadata.transcript.as_deref().unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The variables of a `post-conversation`.
+    pub fn variables(&self) -> Option<&Variables> {
+        match self {
+            WebhookEvent::PostConversation(e) => e.metadata.variables.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The analytics results of an `analytics-completed`.
+    pub fn analytics(&self) -> Option<&Analytics> {
+        match self {
+            WebhookEvent::AnalyticsCompleted(e) => e.metadata.analytics.as_ref(),
             _ => None,
         }
     }
@@ -531,9 +657,7 @@ impl WebhookEvent {
             WebhookEvent::PreConversation(e) => e.metadata.conversation_type.clone(),
             WebhookEvent::PostConversation(e) => e.metadata.conversation_type.clone(),
             WebhookEvent::AnalyticsCompleted(e) => e.metadata.conversation_type.clone(),
-            WebhookEvent::Unknown(v) => {
-                unknown_str(v, "/metadata/conversationType").map(ConversationType::parse)
-            }
+            WebhookEvent::Unknown(u) => u.conversation_type.clone(),
         }
     }
 
@@ -549,10 +673,6 @@ impl WebhookEvent {
     }
 }
 
-fn unknown_str<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
-}
-
 /// Personal data (phone numbers, transcript, variables' values, summaries) shows as
 /// `[redacted]`; an unknown event shows its type and top-level keys only.
 impl std::fmt::Debug for WebhookEvent {
@@ -565,17 +685,7 @@ impl std::fmt::Debug for WebhookEvent {
             WebhookEvent::AnalyticsCompleted(e) => {
                 f.debug_tuple("AnalyticsCompleted").field(e).finish()
             }
-            WebhookEvent::Unknown(v) => {
-                let empty = serde_json::Map::new();
-                f.debug_struct("Unknown")
-                    .field("event_type", &self.event_type().as_str())
-                    .field("delivery_id", &self.delivery_id())
-                    .field(
-                        "keys",
-                        &crate::macros::KeysOnly(v.as_object().unwrap_or(&empty)),
-                    )
-                    .finish()
-            }
+            WebhookEvent::Unknown(u) => f.debug_tuple("Unknown").field(u).finish(),
         }
     }
 }
@@ -599,8 +709,9 @@ impl From<AnalyticsCompletedEvent> for WebhookEvent {
 }
 
 /// Moves the union's fields into the concrete type for its event type. Fields that do not
-/// belong to that type go to its `extra`, so nothing is lost.
-fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
+/// belong to that type go to its `extra`, so nothing is lost. An unknown event type keeps the
+/// whole body that `body` gives.
+fn split(any: AnyEvent, body: impl FnOnce() -> Json) -> Result<WebhookEvent, ParseError> {
     let AnyEvent {
         url,
         description,
@@ -619,17 +730,7 @@ fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
         }
     };
     if !event_type.is_known() {
-        let any = AnyEvent {
-            url,
-            description,
-            event,
-            metadata,
-            id,
-            extra,
-        };
-        return Ok(WebhookEvent::Unknown(
-            serde_json::to_value(&any).unwrap_or(Value::Null),
-        ));
+        return Ok(WebhookEvent::Unknown(UnknownEvent::new(body())));
     }
     let id = id.ok_or_else(|| ParseError::new("id", "missing field `id`"))?;
     let AnyMetadata {
@@ -650,18 +751,18 @@ fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
         agent_id.ok_or_else(|| ParseError::new("metadata.agentId", "missing field `agentId`"))?;
     let call_id =
         call_id.ok_or_else(|| ParseError::new("metadata.callId", "missing field `callId`"))?;
-    let mut stash = |key: &str, v: Option<Value>| {
+    let mut stash = |key: &str, v: Option<Json>| {
         if let Some(v) = v {
-            meta_extra.insert(key.to_owned(), v);
+            meta_extra.insert(key, v);
         }
     };
     Ok(match event_type {
         EventType::PreConversation => {
-            stash("recordingUrl", recording_url.map(Value::String));
-            stash("callData", call_data.as_ref().map(json));
-            stash("transcript", transcript.as_ref().map(json));
-            stash("variables", variables.as_ref().map(json));
-            stash("analytics", analytics.as_ref().map(json));
+            stash("recordingUrl", recording_url.map(Json::from));
+            stash("callData", call_data.as_ref().map(Json::of));
+            stash("transcript", transcript.as_ref().map(Json::of));
+            stash("variables", variables.as_ref().map(Json::of));
+            stash("analytics", analytics.as_ref().map(Json::of));
             WebhookEvent::PreConversation(PreConversationEvent {
                 url,
                 description,
@@ -680,9 +781,9 @@ fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
             })
         }
         EventType::PostConversation => {
-            stash("toPhone", to_phone.map(Value::String));
-            stash("fromPhone", from_phone.map(Value::String));
-            stash("analytics", analytics.as_ref().map(json));
+            stash("toPhone", to_phone.map(Json::from));
+            stash("fromPhone", from_phone.map(Json::from));
+            stash("analytics", analytics.as_ref().map(Json::of));
             WebhookEvent::PostConversation(PostConversationEvent {
                 url,
                 description,
@@ -703,11 +804,11 @@ fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
             })
         }
         _ => {
-            stash("toPhone", to_phone.map(Value::String));
-            stash("fromPhone", from_phone.map(Value::String));
-            stash("recordingUrl", recording_url.map(Value::String));
-            stash("transcript", transcript.as_ref().map(json));
-            stash("variables", variables.as_ref().map(json));
+            stash("toPhone", to_phone.map(Json::from));
+            stash("fromPhone", from_phone.map(Json::from));
+            stash("recordingUrl", recording_url.map(Json::from));
+            stash("transcript", transcript.as_ref().map(Json::of));
+            stash("variables", variables.as_ref().map(Json::of));
             WebhookEvent::AnalyticsCompleted(AnalyticsCompletedEvent {
                 url,
                 description,
@@ -728,26 +829,22 @@ fn split(any: AnyEvent) -> Result<WebhookEvent, ParseError> {
     })
 }
 
-/// A value as JSON; our types always serialize.
-fn json<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 impl Serialize for WebhookEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             WebhookEvent::PreConversation(e) => e.serialize(s),
             WebhookEvent::PostConversation(e) => e.serialize(s),
             WebhookEvent::AnalyticsCompleted(e) => e.serialize(s),
-            WebhookEvent::Unknown(v) => v.serialize(s),
+            WebhookEvent::Unknown(u) => u.body.serialize(s),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for WebhookEvent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Through `Value` so that this path agrees with `from_slice` on unknown event types.
-        let v = Value::deserialize(d)?;
-        WebhookEvent::from_value(v).map_err(serde::de::Error::custom)
+        // Through the raw text so that this path agrees with `from_slice`, unknown event types
+        // and exact numbers included.
+        let body = Json::deserialize(d)?;
+        WebhookEvent::from_str(&body.as_raw_str()).map_err(serde::de::Error::custom)
     }
 }

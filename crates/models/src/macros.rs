@@ -105,8 +105,18 @@ macro_rules! id_type {
 macro_rules! secret_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Default)]
+        #[derive(Clone)]
         pub struct $name(String);
+
+        /// Compares in constant time (for a given length), so that comparing a guess with the
+        /// secret does not tell how much of it was right.
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                $crate::secret::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
+
+        impl Eq for $name {}
 
         impl $name {
             /// Wraps a secret value.
@@ -164,7 +174,7 @@ macro_rules! open_enum {
     (
         $(#[$meta:meta])*
         $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal $(| $alias:literal)*, )+
         }
     ) => {
         $(#[$meta])*
@@ -177,10 +187,11 @@ macro_rules! open_enum {
         }
 
         impl $name {
-            /// Every value this version knows, in the order the variants are declared.
-            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+            /// Every value this version knows (other spellings included), in the order the
+            /// variants are declared.
+            pub const KNOWN: &'static [&'static str] = &[$($wire, $($alias,)*)+];
 
-            /// The wire form of the value.
+            /// The wire form of the value (for a value with several spellings, the first).
             pub fn as_str(&self) -> &str {
                 match self {
                     $( Self::$variant => $wire, )+
@@ -196,7 +207,7 @@ macro_rules! open_enum {
             /// Maps a wire value to its variant, `Unknown` when it is not one we know.
             pub fn parse(s: &str) -> Self {
                 match s {
-                    $( $wire => Self::$variant, )+
+                    $( $wire $(| $alias)* => Self::$variant, )+
                     other => Self::Unknown(other.to_owned()),
                 }
             }
@@ -205,13 +216,6 @@ macro_rules! open_enum {
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
-            }
-        }
-
-        impl Default for $name {
-            /// The first known value.
-            fn default() -> Self {
-                Self::parse(Self::KNOWN[0])
             }
         }
 
@@ -265,12 +269,12 @@ macro_rules! wire_struct {
         pub struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $kind:ident $($pii:ident)? $json:literal $field:ident : $ty:ty,
+                $kind:ident $($pii:ident)? $json:literal $field:ident : $ty:ty $(= $def:expr)?,
             )*
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Default)]
+        #[derive(Clone, PartialEq)]
         #[non_exhaustive]
         pub struct $name {
             $(
@@ -279,14 +283,23 @@ macro_rules! wire_struct {
             )*
             /// Fields this version of the SDK does not know, kept in arrival order and written
             /// back on serialization.
-            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+            pub extra: $crate::Fields,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    $( $field: wire_struct!(@def $kind $($def)?), )*
+                    extra: $crate::Fields::new(),
+                }
+            }
         }
 
         impl ::std::fmt::Debug for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 let mut s = f.debug_struct(stringify!($name));
                 $( wire_struct!(@dbg s stringify!($field), self.$field $(, $pii)?); )*
-                s.field("extra", &$crate::macros::KeysOnly(&self.extra));
+                s.field("extra", &self.extra);
                 s.finish()
             }
         }
@@ -295,8 +308,12 @@ macro_rules! wire_struct {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 use ::serde::ser::SerializeMap;
                 let mut m = s.serialize_map(None)?;
-                $( wire_struct!(@ser $kind m $json self.$field); )*
-                for (k, v) in &self.extra {
+                $( wire_struct!(@ser $kind m $json self.$field, self.extra, $ty); )*
+                for (k, v) in self.extra.iter() {
+                    // The spelling of an `alias` field is kept in `extra`: written above.
+                    if $( wire_struct!(@shadow $kind k $json self.$field) || )* false {
+                        continue;
+                    }
                     m.serialize_entry(k, v)?;
                 }
                 m.end()
@@ -314,21 +331,16 @@ macro_rules! wire_struct {
                     #[allow(unused_mut)]
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                         $( let mut $field: Option<$ty> = None; )*
-                        let mut extra = ::serde_json::Map::new();
+                        let mut extra = $crate::Fields::new();
                         while let Some(key) = map.next_key::<$crate::macros::Key<'de>>()? {
                             match key.as_str() {
                                 $(
                                     $json => {
-                                        match map.next_value::<Option<$ty>>()? {
-                                            Some(v) => $field = Some(v),
-                                            None => {
-                                                extra.insert($json.to_owned(), ::serde_json::Value::Null);
-                                            }
-                                        }
+                                        wire_struct!(@de $kind map $json $field extra $ty);
                                     }
                                 )*
                                 _ => {
-                                    let v: ::serde_json::Value = map.next_value()?;
+                                    let v: $crate::Json = map.next_value()?;
                                     extra.insert(key.into_owned(), v);
                                 }
                             }
@@ -347,8 +359,57 @@ macro_rules! wire_struct {
     };
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
-    (@ser req $m:ident $json:literal $val:expr) => { $m.serialize_entry($json, &$val)?; };
-    (@ser opt $m:ident $json:literal $val:expr) => {
+    (@ty nul $ty:ty) => { Option<$ty> };
+    (@ty alias $ty:ty) => { Option<$ty> };
+    (@def alias) => { None };
+    (@fin alias $json:literal $field:ident $extra:ident) => {};
+    (@shadow alias $k:ident $json:literal $val:expr) => { ($k == $json && $val.is_some()) };
+    (@shadow $kind:ident $k:ident $json:literal $val:expr) => { false };
+    // An open enum with several spellings of one value: the value parses to one variant, and a
+    // spelling other than the first is kept in `extra` to be written back.
+    (@de alias $map:ident $json:literal $field:ident $extra:ident $ty:ty) => {
+        match $map.next_value::<Option<String>>()? {
+            Some(raw) => {
+                let v = <$ty>::parse(&raw);
+                if v.as_str() != raw {
+                    $extra.insert($json, $crate::Json::from(raw));
+                }
+                $field = Some(v);
+            }
+            None => {
+                $extra.insert($json, $crate::Json::null());
+            }
+        }
+    };
+    (@def req) => { Default::default() };
+    (@def req $def:expr) => { $def };
+    (@def opt) => { None };
+    (@def nul) => { None };
+    // A `null` in an `opt` field is kept in `extra`, so that it is written back; a `nul` field's
+    // type takes `null` itself (a metric's `value`).
+    (@de nul $map:ident $json:literal $field:ident $extra:ident $ty:ty) => {
+        $field = Some($map.next_value::<$ty>()?);
+    };
+    (@de $kind:ident $map:ident $json:literal $field:ident $extra:ident $ty:ty) => {
+        match $map.next_value::<Option<$ty>>()? {
+            Some(v) => $field = Some(v),
+            None => {
+                $extra.insert($json, $crate::Json::null());
+            }
+        }
+    };
+    (@ser req $m:ident $json:literal $val:expr, $extra:expr, $ty:ty) => {
+        $m.serialize_entry($json, &$val)?;
+    };
+    (@ser alias $m:ident $json:literal $val:expr, $extra:expr, $ty:ty) => {
+        if let Some(v) = &$val {
+            match $extra.get($json).and_then($crate::Json::as_str) {
+                Some(spelled) if <$ty>::parse(spelled) == *v => $m.serialize_entry($json, spelled)?,
+                _ => $m.serialize_entry($json, v)?,
+            }
+        }
+    };
+    (@ser $kind:ident $m:ident $json:literal $val:expr, $extra:expr, $ty:ty) => {
         if let Some(v) = &$val { $m.serialize_entry($json, v)?; }
     };
     (@fin req $json:literal $field:ident $extra:ident) => {
@@ -358,6 +419,7 @@ macro_rules! wire_struct {
         };
     };
     (@fin opt $json:literal $field:ident $extra:ident) => {};
+    (@fin nul $json:literal $field:ident $extra:ident) => {};
 }
 
 /// A map key that borrows from the input when it can (no escapes), so matching known field
@@ -401,14 +463,5 @@ pub(crate) struct Redacted(pub(crate) bool);
 impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0 { "Some([redacted])" } else { "None" })
-    }
-}
-
-/// `Debug` of unknown fields, or of any JSON object that may carry personal data: the keys only.
-pub(crate) struct KeysOnly<'a>(pub(crate) &'a serde_json::Map<String, serde_json::Value>);
-
-impl std::fmt::Debug for KeysOnly<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
     }
 }

@@ -1,11 +1,11 @@
 //! Types of the REST API: webhooks, subscriptions, request bodies and the response envelopes.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{
-    AgentId, EventType, OrganizationId, SigningSecret, SubscriptionId, Timestamp, UserId,
-    WebhookId, WebhookStatus,
+    AgentId, EventType, Fields, Json, OrganizationId, SigningSecret, SubscriptionId, Timestamp,
+    UserId, WebhookId, WebhookStatus,
 };
 
 wire_struct!(
@@ -139,14 +139,14 @@ wire_struct!(
 
 impl Webhook {
     /// The subscriptions (empty when the field was absent).
-    pub fn subscriptions(&self) -> &[PopulatedSubscription] {
+    pub fn subscription_list(&self) -> &[PopulatedSubscription] {
         self.subscriptions.as_deref().unwrap_or(&[])
     }
 
     /// The ids of the agents subscribed to this webhook, each once, in order of appearance.
     pub fn agent_ids(&self) -> Vec<AgentId> {
         let mut out: Vec<AgentId> = Vec::new();
-        for id in self.subscriptions().iter().filter_map(|s| s.agent_id()) {
+        for id in self.subscription_list().iter().filter_map(|s| s.agent_id()) {
             if !out.contains(id) {
                 out.push(id.clone());
             }
@@ -166,11 +166,11 @@ impl Webhook {
 
     /// Custom headers, if the server reported them (a `headers` object; not part of the
     /// documented schema, so read from the unknown fields).
-    pub fn custom_headers(&self) -> Vec<(&str, &str)> {
-        match self.extra.get("headers") {
-            Some(Value::Object(m)) => m
-                .iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+    pub fn custom_headers(&self) -> Vec<(String, String)> {
+        match self.extra.get("headers").map(Json::parse::<Fields>) {
+            Some(Ok(m)) => m
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
                 .collect(),
             _ => Vec::new(),
         }
@@ -515,7 +515,7 @@ wire_struct!(
         /// `false` for errors.
         opt "status" status: bool,
         /// The error messages (strings per the spec; anything else is kept as sent).
-        opt "errors" errors: Vec<Value>,
+        opt "errors" errors: Vec<Json>,
         /// Some servers send a single `message` instead.
         opt "message" message: String,
     }
@@ -526,14 +526,9 @@ impl ApiErrorBody {
     pub fn new<S: Into<String>>(messages: impl IntoIterator<Item = S>) -> Self {
         Self {
             status: Some(false),
-            errors: Some(
-                messages
-                    .into_iter()
-                    .map(|m| Value::String(m.into()))
-                    .collect(),
-            ),
+            errors: Some(messages.into_iter().map(|m| Json::from(m.into())).collect()),
             message: None,
-            extra: Map::new(),
+            extra: Fields::new(),
         }
     }
 
@@ -544,13 +539,15 @@ impl ApiErrorBody {
             .errors
             .iter()
             .flatten()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                Value::Object(o) => match o.get("message").and_then(Value::as_str) {
-                    Some(m) => m.to_owned(),
-                    None => v.to_string(),
+            .map(|v| match v.as_str() {
+                Some(s) => s.to_owned(),
+                None => match v.to_value() {
+                    Value::Object(o) => match o.get("message").and_then(Value::as_str) {
+                        Some(m) => m.to_owned(),
+                        None => v.as_raw_str().into_owned(),
+                    },
+                    _ => v.as_raw_str().into_owned(),
                 },
-                other => other.to_string(),
             })
             .collect();
         if let Some(m) = &self.message {

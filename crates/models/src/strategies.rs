@@ -11,7 +11,9 @@
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
+
+use crate::{Fields, Json, Number};
 
 use crate::*;
 
@@ -94,7 +96,11 @@ pub fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        number().prop_map(Value::Number),
+        number().prop_filter_map("finite", |n| {
+            serde_json::from_str::<serde_json::Number>(n.as_str())
+                .ok()
+                .map(Value::Number)
+        }),
         text().prop_map(Value::String),
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
@@ -107,17 +113,17 @@ pub fn json_value() -> impl Strategy<Value = Value> {
 }
 
 /// Unknown fields: names no type knows, small values.
-pub fn extra() -> impl Strategy<Value = Map<String, Value>> {
+pub fn extra() -> impl Strategy<Value = Fields> {
     proptest::collection::btree_map("x_[a-z]{1,8}", json_value(), 0..2)
         .prop_map(|m| m.into_iter().collect())
 }
 
 /// No unknown fields (for strategies meant to match other implementations exactly).
-fn no_extra() -> impl Strategy<Value = Map<String, Value>> {
-    Just(Map::new())
+fn no_extra() -> impl Strategy<Value = Fields> {
+    Just(Fields::new())
 }
 
-fn extras(with_unknown: bool) -> BoxedStrategy<Map<String, Value>> {
+fn extras(with_unknown: bool) -> BoxedStrategy<Fields> {
     if with_unknown {
         extra().boxed()
     } else {
@@ -357,14 +363,14 @@ pub fn metric_value(unknown: bool) -> BoxedStrategy<MetricValue> {
         any::<i64>().prop_map(MetricValue::Integer),
         text().prop_map(MetricValue::String),
         any::<bool>().prop_map(MetricValue::Boolean),
+        Just(MetricValue::Null),
     ];
     if unknown {
         prop_oneof![
             4 => known,
-            // Not `null`: that reads back as an absent value (kept in `extra`).
             1 => prop_oneof![
-                (0.5f64..10.0).prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
-                vec(text().prop_map(Value::String), 0..2).prop_map(Value::Array),
+                (0.5f64..10.0).prop_filter_map("finite", |f| Number::from_f64(f).map(Json::from)),
+                vec(text().prop_map(Value::String), 0..2).prop_map(|v| Json::from(Value::Array(v))),
             ]
             .prop_map(MetricValue::Other),
         ]
@@ -611,7 +617,7 @@ pub fn webhook_event() -> impl Strategy<Value = WebhookEvent> {
         pre_conversation(true).prop_map(WebhookEvent::from),
         post_conversation(true).prop_map(WebhookEvent::from),
         analytics_completed(true).prop_map(WebhookEvent::from),
-        unknown_event().prop_map(WebhookEvent::Unknown),
+        unknown_event().prop_filter_map("parses", |v| WebhookEvent::from_value(v).ok()),
     ]
 }
 

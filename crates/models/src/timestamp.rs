@@ -37,7 +37,10 @@ impl Timestamp {
         }
     }
 
-    /// The current time in the API's form.
+    /// The current time in the API's form (feature `clock`: `wasm32-unknown-unknown` has no
+    /// clock).
+    #[cfg(feature = "clock")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "clock")))]
     pub fn now() -> Self {
         Self::from_datetime(Utc::now())
     }
@@ -173,6 +176,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "clock")]
     #[test]
     fn now_equals_itself_parsed_back() {
         let t = Timestamp::now();

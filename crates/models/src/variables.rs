@@ -1,7 +1,8 @@
 //! The open `variables` map of `post-conversation`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+
+use crate::{Fields, Json};
 
 /// The agent's variables in scope during a call: an open, ordered map of names to JSON values.
 ///
@@ -20,14 +21,12 @@ use serde_json::{Map, Value};
 /// ```
 #[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Variables(pub Map<String, Value>);
+pub struct Variables(pub Fields);
 
 /// Names only: values include phone numbers and customer details.
 impl std::fmt::Debug for Variables {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Variables")
-            .field(&crate::macros::KeysOnly(&self.0))
-            .finish()
+        f.debug_tuple("Variables").field(&self.0).finish()
     }
 }
 
@@ -73,18 +72,18 @@ std_var! {
 
 impl Variables {
     /// A variable by name.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Json> {
         self.0.get(key)
     }
 
     /// A variable by name, when it is a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
+        self.0.get(key).and_then(Json::as_str)
     }
 
     /// Sets a variable, keeping its position when it exists.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
-        self.0.insert(key.into(), value.into());
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Json>) {
+        self.0.insert(key, value);
     }
 
     /// `supported_languages` split on commas, trimmed, empty parts dropped.
@@ -105,12 +104,12 @@ impl Variables {
     }
 
     /// All variables, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.0.iter()
     }
 
     /// The variables that are not among the eleven standard keys.
-    pub fn custom(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub fn custom(&self) -> impl Iterator<Item = (&str, &Json)> {
         self.iter()
             .filter(|(k, _)| !Self::STANDARD_KEYS.contains(k))
     }

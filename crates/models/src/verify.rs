@@ -1,6 +1,12 @@
 //! Verifying the `X-Signature` header of a delivery, and signing bodies for tests.
 //!
-//! Atoms signs each delivery with `X-Signature: hex(HMAC-SHA256(secret, raw body))`.
+//! Atoms signs each delivery with `X-Signature: hex(HMAC-SHA256(secret, raw body))`. Older
+//! documentation pages name the header `X-Atoms-Signature` and some senders write the value as
+//! `sha256=<hex>` or in upper-case hex: all of these are accepted, and the signature is still
+//! decoded to exactly 32 bytes and compared in constant time.
+//!
+//! Verification reads no clock and needs no threads, so it runs unchanged on
+//! `wasm32-unknown-unknown` (edge runtimes).
 //!
 //! **What the signature does not cover.** It is computed over the body alone: there is no
 //! timestamp and no nonce, so a captured delivery can be replayed and will verify again. To
@@ -20,6 +26,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// The name of the signature header (HTTP header names are case-insensitive).
 pub const SIGNATURE_HEADER: &str = "x-signature";
 
+/// Every header name a delivery's signature may come under: the current one, then the one older
+/// documentation pages use.
+pub const SIGNATURE_HEADERS: [&str; 2] = [SIGNATURE_HEADER, "x-atoms-signature"];
+
 /// The default largest body [`Verifier`] accepts: 4 MiB.
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -30,7 +40,8 @@ pub enum VerifyError {
     /// The request had no `X-Signature` header.
     #[error("missing X-Signature header")]
     MissingHeader,
-    /// The header is not 64 hex characters (or is repeated, or not text).
+    /// The header is not 64 hex characters after an optional `sha256=` (or is repeated, or not
+    /// text).
     #[error("malformed X-Signature header: {0}")]
     MalformedHeader(&'static str),
     /// The signature does not match the body under any configured secret.
@@ -152,7 +163,8 @@ impl Verifier {
         self.max_body
     }
 
-    /// Checks `signature` (the header's value) against the raw `body`.
+    /// Checks `signature` (the header's value: 64 hex characters in either case, optionally
+    /// `sha256=<hex>`, optionally with its header name in front) against the raw `body`.
     pub fn verify(&self, body: &[u8], signature: &str) -> Result<(), VerifyError> {
         if body.len() > self.max_body {
             return Err(VerifyError::BodyTooLarge {
@@ -172,7 +184,10 @@ impl Verifier {
         Err(VerifyError::Mismatch)
     }
 
-    /// Checks the `X-Signature` header in `headers` (any case) against the raw `body`.
+    /// Checks the `X-Signature` (or `X-Atoms-Signature`) header in `headers` against the raw
+    /// `body`. When both are present they must carry the same signature.
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn verify_headers(
         &self,
         headers: &http::HeaderMap,
@@ -184,17 +199,31 @@ impl Verifier {
                 limit: self.max_body,
             });
         }
-        let mut values = headers.get_all(SIGNATURE_HEADER).iter();
-        let value = values.next().ok_or(VerifyError::MissingHeader)?;
-        if values.next().is_some() {
-            return Err(VerifyError::MalformedHeader(
-                "more than one X-Signature header",
-            ));
+        let mut found: Option<&str> = None;
+        for name in SIGNATURE_HEADERS {
+            let mut values = headers.get_all(name).iter();
+            let Some(value) = values.next() else {
+                continue;
+            };
+            if values.next().is_some() {
+                return Err(VerifyError::MalformedHeader(
+                    "more than one X-Signature header",
+                ));
+            }
+            let value = value
+                .to_str()
+                .map_err(|_| VerifyError::MalformedHeader("not visible ASCII"))?;
+            match found {
+                Some(first) if decode_signature(first)? != decode_signature(value)? => {
+                    return Err(VerifyError::MalformedHeader(
+                        "X-Signature and X-Atoms-Signature differ",
+                    ));
+                }
+                Some(_) => {}
+                None => found = Some(value),
+            }
         }
-        let value = value
-            .to_str()
-            .map_err(|_| VerifyError::MalformedHeader("not visible ASCII"))?;
-        self.verify(body, value)
+        self.verify(body, found.ok_or(VerifyError::MissingHeader)?)
     }
 
     /// Verifies, then parses the body into a [`WebhookEvent`].
@@ -207,7 +236,10 @@ impl Verifier {
         Ok(WebhookEvent::from_slice(body)?)
     }
 
-    /// Verifies the `X-Signature` header, then parses the body into a [`WebhookEvent`].
+    /// Verifies the `X-Signature` (or `X-Atoms-Signature`) header, then parses the body into a
+    /// [`WebhookEvent`].
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn verify_request(
         &self,
         headers: &http::HeaderMap,
@@ -218,10 +250,23 @@ impl Verifier {
     }
 }
 
-/// Decodes a header value to exactly 32 bytes. Surrounding whitespace is ignored; either
-/// letter case is accepted.
+/// Decodes a header value to exactly 32 bytes. Surrounding whitespace, a leading header name
+/// (`X-Signature:` or `X-Atoms-Signature:`, as copied from a request log) and a `sha256=` prefix
+/// (any case) are ignored; either letter case of the hex is accepted.
 fn decode_signature(signature: &str) -> Result<[u8; 32], VerifyError> {
-    let s = signature.trim();
+    let mut s = signature.trim();
+    if let Some((name, value)) = s.split_once(':') {
+        if SIGNATURE_HEADERS
+            .iter()
+            .any(|h| name.trim().eq_ignore_ascii_case(h))
+        {
+            s = value.trim();
+        }
+    }
+    let s = match s.get(..7) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("sha256=") => s[7..].trim_start(),
+        _ => s,
+    };
     if s.is_empty() {
         return Err(VerifyError::MalformedHeader("empty"));
     }
@@ -283,6 +328,71 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn tolerant_forms() {
+        let body = br#"{"id":"x"}"#;
+        let good = sign(&SigningSecret::new("secret"), body);
+        // Lower case (what Atoms sends), upper case, `sha256=` prefix in either case, and a
+        // header line under either name.
+        for form in [
+            good.clone(),
+            good.to_uppercase(),
+            format!("sha256={good}"),
+            format!("SHA256={}", good.to_uppercase()),
+            format!("X-Signature: {good}"),
+            format!("x-atoms-signature: sha256={good}"),
+        ] {
+            assert!(v().verify(body, &form).is_ok(), "{form}");
+        }
+        // Still exactly 32 bytes: a prefix with a short or long digest is malformed.
+        for bad in [
+            format!("sha256={}", &good[..62]),
+            format!("sha256={good}00"),
+            "sha256=".to_owned(),
+            format!("sha1={good}"),
+            format!("X-Other: {good}"),
+        ] {
+            assert!(
+                matches!(v().verify(body, &bad), Err(VerifyError::MalformedHeader(_))),
+                "{bad}"
+            );
+        }
+        let wrong = sign(&SigningSecret::new("other"), body);
+        assert!(matches!(
+            v().verify(body, &format!("sha256={wrong}")),
+            Err(VerifyError::Mismatch)
+        ));
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn older_header_name() {
+        let body = b"{}";
+        let good = sign(&SigningSecret::new("secret"), body);
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "X-Atoms-Signature",
+            format!("sha256={good}").parse().unwrap(),
+        );
+        assert!(v().verify_headers(&h, body).is_ok());
+        // Both names with the same signature: fine; with different ones: refused.
+        h.insert("x-signature", good.to_uppercase().parse().unwrap());
+        assert!(v().verify_headers(&h, body).is_ok());
+        let wrong = sign(&SigningSecret::new("other"), body);
+        h.insert("x-signature", wrong.parse().unwrap());
+        assert!(matches!(
+            v().verify_headers(&h, body),
+            Err(VerifyError::MalformedHeader(_))
+        ));
+        let mut h = http::HeaderMap::new();
+        h.insert("x-atoms-signature", wrong.parse().unwrap());
+        assert!(matches!(
+            v().verify_headers(&h, body),
+            Err(VerifyError::Mismatch)
+        ));
+    }
+
+    #[cfg(feature = "http")]
     #[test]
     fn headers_and_rotation() {
         let body = b"{\"a\":1}";

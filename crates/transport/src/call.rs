@@ -1,7 +1,6 @@
 //! The attempt loop of one call, without the I/O: what to send, then what to do with what
 //! came back. Both clients drive it, supplying only "send" and "sleep".
 
-use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Method, Request, Response, Uri};
@@ -11,6 +10,7 @@ use crate::codec::{self, Prepared};
 use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::operation::{Next, Operation};
 use crate::retry::{Decision, Outcome, RetryPolicy};
 use crate::trace;
 
@@ -29,7 +29,7 @@ pub enum Step<T> {
 /// use atoms_webhook_transport::{Call, Config, RetryPolicy, Step, endpoint::DeleteWebhook};
 /// let config = Config::new("key").base_url("http://127.0.0.1:9");
 /// let policy = RetryPolicy::new(config.retry);
-/// let mut call = Call::new(&config, &policy, &DeleteWebhook::new("64f0c0ffee0000000000abcd"))?;
+/// let mut call = Call::new(&config, &policy, DeleteWebhook::new("64f0c0ffee0000000000abcd"))?;
 /// let request = call.request();
 /// assert_eq!(request.uri(), "http://127.0.0.1:9/webhook/64f0c0ffee0000000000abcd");
 /// // ... a client sends `request`; here the server answers at once:
@@ -43,9 +43,12 @@ pub enum Step<T> {
 /// }
 /// # Ok::<(), atoms_webhook_transport::Error>(())
 /// ```
+///
+/// A `Call` is also an [`Operation`], which is how the clients drive it.
 #[derive(Debug)]
-pub struct Call<'p, R: Endpoint + ?Sized> {
+pub struct Call<'p, R: Endpoint> {
     policy: &'p RetryPolicy,
+    endpoint: R,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -55,12 +58,11 @@ pub struct Call<'p, R: Endpoint + ?Sized> {
     started: Instant,
     attempt_started: Instant,
     span: Span,
-    endpoint: PhantomData<fn() -> R>,
 }
 
-impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
+impl<'p, R: Endpoint> Call<'p, R> {
     /// Validates and builds the request (see [`crate::build`]) and opens its tracing span.
-    pub fn new(config: &Config, policy: &'p RetryPolicy, endpoint: &R) -> Result<Self, Error> {
+    pub fn new(config: &Config, policy: &'p RetryPolicy, endpoint: R) -> Result<Self, Error> {
         Self::prepared(&Prepared::new(config)?, policy, endpoint)
     }
 
@@ -68,14 +70,14 @@ impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
     pub fn prepared(
         prepared: &Prepared,
         policy: &'p RetryPolicy,
-        endpoint: &R,
+        endpoint: R,
     ) -> Result<Self, Error> {
         let span = trace::request_span(
             endpoint.name(),
             &endpoint.method(),
             endpoint.path_template(),
         );
-        let (parts, body) = match prepared.build(endpoint) {
+        let (parts, body) = match prepared.build(&endpoint) {
             Ok(r) => r.into_parts(),
             Err(e) => {
                 span.in_scope(|| tracing::debug!(error = %e, "request refused before sending"));
@@ -85,17 +87,22 @@ impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
         let now = Instant::now();
         Ok(Self {
             policy,
+            retry_allowed: endpoint.idempotent(),
+            endpoint,
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
             body,
-            retry_allowed: endpoint.idempotent(),
             attempt: 0,
             started: now,
             attempt_started: now,
             span,
-            endpoint: PhantomData,
         })
+    }
+
+    /// The request description.
+    pub fn endpoint(&self) -> &R {
+        &self.endpoint
     }
 
     /// The span of the call (fields: `operation`, `method`, `path` template, and, once the
@@ -155,7 +162,7 @@ impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
             }
             (Decision::Stop, Ok(response)) => {
                 let now = self.policy.now();
-                let out = codec::decode_at::<R>(response, now);
+                let out = codec::decode_for_at(&self.endpoint, response, now);
                 match &out {
                     Ok(_) => tracing::debug!(attempt = self.attempt, attempt_ms, "call succeeded"),
                     Err(e) => tracing::debug!(
@@ -180,6 +187,25 @@ impl<'p, R: Endpoint + ?Sized> Call<'p, R> {
     }
 }
 
+impl<R: Endpoint> Operation for Call<'_, R> {
+    type Output = R::Output;
+
+    fn span(&self) -> &Span {
+        &self.span
+    }
+
+    fn resume(&mut self) -> Next<R::Output> {
+        Next::Send(self.request())
+    }
+
+    fn receive(&mut self, response: Result<Response<Vec<u8>>, Error>) -> Next<R::Output> {
+        match self.finish(response) {
+            Step::Retry(delay) => Next::Sleep(delay),
+            Step::Done(result) => Next::Done(result),
+        }
+    }
+}
+
 fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -194,6 +220,7 @@ fn error_label(e: &Error) -> &'static str {
         Error::Transport { .. } if e.is_connect() => "connect",
         Error::Transport { .. } => "transport",
         Error::Decode { .. } => "decode",
+        Error::UnexpectedResponse { .. } | Error::InvalidResponse { .. } => "unexpected_response",
         _ => "other",
     }
 }
@@ -221,7 +248,7 @@ mod tests {
     fn retries_then_decodes() {
         let config = Config::new("k").base_url("http://127.0.0.1:1");
         let p = policy();
-        let mut call = Call::new(&config, &p, &ListWebhooks).unwrap();
+        let mut call = Call::new(&config, &p, ListWebhooks).unwrap();
         let _ = call.request();
         assert!(
             matches!(call.finish(respond(503, "")), Step::Retry(d) if d == Duration::from_millis(250))
@@ -240,7 +267,7 @@ mod tests {
     fn gives_up_with_the_last_error() {
         let config = Config::new("k").base_url("http://127.0.0.1:1");
         let p = policy();
-        let mut call = Call::new(&config, &p, &ListWebhooks).unwrap();
+        let mut call = Call::new(&config, &p, ListWebhooks).unwrap();
         let mut attempts = 0;
         let err = loop {
             let _ = call.request();
@@ -259,7 +286,7 @@ mod tests {
         let config = Config::new("k").base_url("http://127.0.0.1:1");
         let p = policy();
         let create = CreateWebhook::new(CreateWebhookRequest::new("https://x.test/h", "d"));
-        let mut call = Call::new(&config, &p, &create).unwrap();
+        let mut call = Call::new(&config, &p, create).unwrap();
         let _ = call.request();
         let io = || std::io::Error::other("x");
         assert!(matches!(

@@ -116,9 +116,43 @@ impl Prepared {
     }
 }
 
+/// Reads the answer to `endpoint` as [`decode`] does, then checks it against the request
+/// ([`Endpoint::check`]: a by-id answer about another webhook is
+/// [`Error::UnexpectedResponse`]). What a client should call. No I/O.
+///
+/// ```
+/// use atoms_webhook_transport::{decode_for, endpoint::GetWebhook, Error};
+/// let other = http::Response::builder()
+///     .status(200)
+///     .body(br#"{"status":true,"data":{"_id":"64f0c0ffee00000000000bbb"}}"#.to_vec())
+///     .unwrap();
+/// let err = decode_for(&GetWebhook::new("64f0c0ffee00000000000aaa"), other).unwrap_err();
+/// assert!(matches!(err, Error::UnexpectedResponse { .. }));
+/// ```
+pub fn decode_for<R: Endpoint + ?Sized>(
+    endpoint: &R,
+    response: Response<Vec<u8>>,
+) -> Result<R::Output, Error> {
+    decode_for_at(endpoint, response, SystemTime::now())
+}
+
+/// [`decode_for`] with the current time given, for a `Retry-After` that is an HTTP date.
+pub fn decode_for_at<R: Endpoint + ?Sized>(
+    endpoint: &R,
+    response: Response<Vec<u8>>,
+    now: SystemTime,
+) -> Result<R::Output, Error> {
+    let output = decode_at::<R>(response, now)?;
+    endpoint.check(&output)?;
+    Ok(output)
+}
+
 /// Reads a response: unwraps `{"status": true, "data": ...}` into the endpoint's output, and
 /// turns everything else (an error status, `"status": false` even with a 2xx, a body that is
 /// not the documented JSON) into an [`Error`]. No I/O.
+///
+/// This reads the answer alone: it cannot tell an answer about another webhook from the
+/// right one. With the request at hand, use [`decode_for`].
 ///
 /// ```
 /// use atoms_webhook_transport::{decode, endpoint::CreateWebhook};

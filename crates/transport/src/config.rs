@@ -6,11 +6,13 @@ use atoms_webhook_models::ApiKey;
 
 use crate::error::{Error, ValidationError};
 
-/// The base URL in the document this SDK started from.
-pub const DEFAULT_BASE_URL: &str = "https://atoms-api.smallest.ai/api/v1";
+/// The default base URL: the current host, the one the public API description and the
+/// official SDKs use.
+pub const DEFAULT_BASE_URL: &str = "https://api.smallest.ai/atoms/v1";
 
-/// The base URL of the current public API description and of the official Python SDK.
-pub const CURRENT_BASE_URL: &str = "https://api.smallest.ai/atoms/v1";
+/// The older host of the same API, named in older reference pages. Still accepted, like any
+/// other base URL (`Config::base_url(LEGACY_BASE_URL)`).
+pub const LEGACY_BASE_URL: &str = "https://atoms-api.smallest.ai/api/v1";
 
 /// The environment variable holding the API key (as for the official SDKs).
 pub const API_KEY_ENV: &str = "SMALLEST_API_KEY";
@@ -27,10 +29,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use atoms_webhook_transport::{Config, RetryConfig, CURRENT_BASE_URL};
+/// use atoms_webhook_transport::{Config, RetryConfig, LEGACY_BASE_URL};
 ///
 /// let config = Config::new("sk-secret")
-///     .base_url(CURRENT_BASE_URL)
+///     .base_url(LEGACY_BASE_URL)
 ///     .timeout(Duration::from_secs(10))
 ///     .retry(RetryConfig::default().max_retries(5));
 /// assert!(!format!("{config:?}").contains("sk-secret"));
@@ -282,6 +284,7 @@ mod tests {
     #[test]
     fn defaults() {
         let c = Config::new("k");
+        assert_eq!(c.base_url, "https://api.smallest.ai/atoms/v1");
         assert_eq!(c.connect_timeout, Duration::from_secs(10));
         assert_eq!(c.timeout, Duration::from_secs(30));
         assert_eq!(c.max_response_bytes, 16 * 1024 * 1024);

@@ -14,7 +14,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::error::ValidationError;
+use crate::error::{Error, ValidationError};
 use crate::validate;
 
 /// Everything but the RFC 3986 unreserved characters is percent-encoded in a path segment or a
@@ -68,6 +68,31 @@ pub trait Endpoint {
     }
     /// Turns the envelope's `data` into the output.
     fn output(data: Self::Data) -> Result<Self::Output, ParseError>;
+    /// Checks a decoded answer against this request: an answer about another resource than
+    /// the one the request names is an error ([`Error::UnexpectedResponse`]), and so is one
+    /// carrying an id that could not be used ([`Error::InvalidResponse`]). Called by
+    /// [`crate::decode_for`] and [`crate::Call`]; [`crate::decode`] alone does not.
+    fn check(&self, output: &Self::Output) -> Result<(), Error> {
+        let _ = output;
+        Ok(())
+    }
+}
+
+/// The answer must name the webhook that was asked for.
+fn same_webhook(
+    operation: &'static str,
+    requested: &WebhookId,
+    received: &WebhookId,
+) -> Result<(), Error> {
+    if received == requested {
+        Ok(())
+    } else {
+        Err(Error::UnexpectedResponse {
+            operation,
+            requested: requested.clone(),
+            received: received.clone(),
+        })
+    }
 }
 
 /// `data` of the operations that answer with a message: normally a string; anything else is
@@ -139,7 +164,9 @@ impl Endpoint for ListWebhooks {
 
 /// `GET /webhook?webhookId=...`: one webhook, with its signing secret.
 ///
-/// A one-element array is accepted as well; an empty or longer one is a decode error.
+/// A one-element array is accepted as well; an empty or longer one is a decode error. An
+/// answer whose `_id` is not the id asked for is [`Error::UnexpectedResponse`] (see
+/// [`Endpoint::check`]).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct GetWebhook {
     /// The webhook.
@@ -173,6 +200,9 @@ impl Endpoint for GetWebhook {
     }
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("id", self.id.as_str())
+    }
+    fn check(&self, output: &Self::Output) -> Result<(), Error> {
+        same_webhook(self.name(), &self.id, &output.id)
     }
     fn output(data: Self::Data) -> Result<Self::Output, ParseError> {
         match data {
@@ -244,6 +274,10 @@ impl Endpoint for CreateWebhook {
     fn idempotent(&self) -> bool {
         self.allow_retry
     }
+    fn check(&self, output: &Self::Output) -> Result<(), Error> {
+        // The id is used next (to fetch the secret, by the caller): it must fit in a path.
+        validate::id("data", output.as_str()).map_err(|e| Error::invalid_response(self.name(), e))
+    }
     fn validate(&self) -> Result<(), ValidationError> {
         validate::http_url("endpoint", &self.body.endpoint)?;
         for (i, e) in self.body.events.iter().enumerate() {
@@ -258,7 +292,8 @@ impl Endpoint for CreateWebhook {
 }
 
 /// `PATCH /webhook/{id}`: changes the endpoint, the description and/or the custom headers;
-/// answers with the webhook's id.
+/// answers with the webhook's id, which must be the id sent ([`Error::UnexpectedResponse`]
+/// otherwise).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct UpdateWebhook {
     /// The webhook.
@@ -307,6 +342,9 @@ impl Endpoint for UpdateWebhook {
             validate::http_url("endpoint", endpoint)?;
         }
         validate::headers(&self.body.headers)
+    }
+    fn check(&self, output: &Self::Output) -> Result<(), Error> {
+        same_webhook(self.name(), &self.id, output)
     }
     fn output(data: Self::Data) -> Result<Self::Output, ParseError> {
         Ok(data.into_id())

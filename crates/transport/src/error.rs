@@ -73,6 +73,35 @@ pub enum Error {
         source: Box<ParseError>,
     },
 
+    /// The answer names another webhook than the one asked for (a by-id `GET` answering with
+    /// another `_id`, an update echoing another id). Nothing was done with it: a convenience
+    /// stops before any write. Only the two ids are kept, never the rest of the answer (it
+    /// carries the other webhook's signing secret).
+    #[error(
+        "the answer to {operation} is about webhook {}, not the webhook {} that was asked for",
+        received.as_str().escape_debug(),
+        requested
+    )]
+    UnexpectedResponse {
+        /// The operation (`"get_webhook"`, `"update_webhook"`).
+        operation: &'static str,
+        /// The id the caller named.
+        requested: WebhookId,
+        /// The id the answer named.
+        received: WebhookId,
+    },
+
+    /// The answer carries a value that cannot be used for what comes next (an id with
+    /// whitespace, an empty id): the server's fault, not the caller's.
+    #[error("the answer to {operation} carries an unusable value: {source}")]
+    InvalidResponse {
+        /// The operation whose answer it was.
+        operation: &'static str,
+        /// What is wrong with the value (its `field` is the place in the answer).
+        #[source]
+        source: ValidationError,
+    },
+
     /// A convenience refused to go on because it would remove the agents' subscriptions to
     /// other webhooks (`POST /agent/{agentId}/webhook-subscriptions` and `DELETE` on the same
     /// path act on all of an agent's subscriptions). Pass `force = true` to proceed anyway.
@@ -96,7 +125,7 @@ pub enum Error {
     )]
     CascadeIncomplete {
         /// What was removed before the failure.
-        report: Box<crate::plan::CascadeReport>,
+        report: Box<crate::report::CascadeReport>,
         /// The failure.
         #[source]
         source: Box<Error>,
@@ -134,6 +163,26 @@ impl fmt::Display for Stage {
 }
 
 impl Error {
+    /// An [`Error::InvalidResponse`] for the answer to `operation`.
+    pub fn invalid_response(operation: &'static str, source: ValidationError) -> Self {
+        Error::InvalidResponse { operation, source }
+    }
+
+    /// True when the server's answer, not the caller's input or the network, is at fault: an
+    /// undecodable body ([`Error::Decode`]), an answer about another webhook
+    /// ([`Error::UnexpectedResponse`]) or one carrying an unusable id
+    /// ([`Error::InvalidResponse`]), also inside a failed convenience.
+    pub fn is_bad_response(&self) -> bool {
+        match self {
+            Error::Decode { .. }
+            | Error::UnexpectedResponse { .. }
+            | Error::InvalidResponse { .. } => true,
+            Error::CreatedWithoutSecret { source, .. }
+            | Error::CascadeIncomplete { source, .. } => source.is_bad_response(),
+            _ => false,
+        }
+    }
+
     /// A connect failure: nothing was sent, so any request may be retried.
     pub fn connect(source: impl Into<BoxError>) -> Self {
         Error::Transport {

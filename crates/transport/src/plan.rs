@@ -13,6 +13,7 @@ use atoms_webhook_models::{
 
 use crate::endpoint::{ClearAgentSubscriptions, DeleteWebhook, ReplaceAgentSubscriptions};
 use crate::error::{AgentSubscriptions, Error, ForeignSubscriptions, ValidationError};
+pub use crate::report::{AgentRemoval, CascadeReport};
 use crate::validate;
 
 /// The signing secret of a fetched webhook, or [`Error::MissingSecret`].
@@ -169,43 +170,17 @@ pub fn plan_add_events(
 }
 
 /// The agents whose subscriptions `delete_webhook_cascade` must fetch: those the webhook lists.
-pub fn cascade_agents(webhook: &Webhook) -> Vec<AgentId> {
-    webhook.agent_ids()
-}
-
-/// What a cascade delete removed from one agent.
-#[derive(Clone, PartialEq, Debug)]
-#[non_exhaustive]
-pub struct AgentRemoval {
-    /// The agent.
-    pub agent_id: AgentId,
-    /// Its subscriptions to the deleted webhook.
-    pub removed: Vec<WebhookSubscription>,
-    /// Its subscriptions to other webhooks, removed too because clearing is all or nothing
-    /// (only when forced).
-    pub removed_other: Vec<WebhookSubscription>,
-}
-
-/// What `delete_webhook_cascade` did.
-#[derive(Clone, PartialEq, Debug)]
-#[non_exhaustive]
-pub struct CascadeReport {
-    /// The deleted webhook.
-    pub webhook_id: WebhookId,
-    /// Each agent whose subscriptions were cleared, in order.
-    pub agents: Vec<AgentRemoval>,
-    /// The server's message for the delete (empty in a plan not yet carried out).
-    pub message: String,
-}
-
-impl CascadeReport {
-    /// Every subscription removed, to the webhook and (when forced) to others.
-    pub fn removed_count(&self) -> usize {
-        self.agents
-            .iter()
-            .map(|a| a.removed.len() + a.removed_other.len())
-            .sum()
+///
+/// The ids come from the server's answer, so one that could not be put in a path (empty,
+/// with whitespace or a `/`) is the server's fault: [`Error::InvalidResponse`], not a
+/// validation error of the caller's.
+pub fn cascade_agents(webhook: &Webhook) -> Result<Vec<AgentId>, Error> {
+    let agents = webhook.agent_ids();
+    for a in &agents {
+        validate::id("data.subscriptions[].agentId", a.as_str())
+            .map_err(|e| Error::invalid_response("get_webhook", e))?;
     }
+    Ok(agents)
 }
 
 /// The requests of a cascade delete, in order: clear each agent, then delete the webhook.
@@ -257,25 +232,27 @@ impl CascadePlan {
     }
 }
 
-/// Plans deleting `webhook` with every subscription to it, given the current subscriptions of
-/// each agent the webhook lists (see [`cascade_agents`]).
+/// Plans deleting the webhook `webhook_id` (the id the caller named) with every subscription
+/// to it, given the current subscriptions of each agent the webhook lists (see
+/// [`cascade_agents`]). Every request of the plan and its report name `webhook_id`, never an
+/// id read from an answer.
 ///
 /// An agent without a subscription to the webhook any more is left alone. An agent that also
 /// has subscriptions to other webhooks makes the plan fail with
 /// [`Error::ForeignSubscriptions`] (listing every such agent), unless `force`, since clearing
 /// an agent removes all its subscriptions.
 pub fn plan_cascade_delete(
-    webhook: &Webhook,
+    webhook_id: &WebhookId,
     per_agent: &[(AgentId, Vec<WebhookSubscription>)],
     force: bool,
 ) -> Result<CascadePlan, Error> {
-    validate::id("id", webhook.id.as_str())?;
+    validate::id("id", webhook_id.as_str())?;
     let mut clears = Vec::new();
     let mut agents = Vec::new();
     let mut conflicts = Vec::new();
     for (agent_id, subs) in per_agent {
         let (mine, others): (Vec<_>, Vec<_>) =
-            subs.iter().cloned().partition(|s| is_for(s, &webhook.id));
+            subs.iter().cloned().partition(|s| is_for(s, webhook_id));
         if mine.is_empty() {
             continue;
         }
@@ -290,13 +267,13 @@ pub fn plan_cascade_delete(
         });
     }
     if !conflicts.is_empty() && !force {
-        return Err(ForeignSubscriptions::new(webhook.id.clone(), conflicts).into());
+        return Err(ForeignSubscriptions::new(webhook_id.clone(), conflicts).into());
     }
     Ok(CascadePlan {
         clears,
-        delete: DeleteWebhook::new(webhook.id.clone()),
+        delete: DeleteWebhook::new(webhook_id.clone()),
         report: CascadeReport {
-            webhook_id: webhook.id.clone(),
+            webhook_id: webhook_id.clone(),
             agents,
             message: String::new(),
         },
@@ -400,7 +377,7 @@ mod tests {
     fn cascade_clears_each_agent_then_deletes() {
         let w = webhook("w1", &["a", "b", "a", "c"]);
         assert_eq!(
-            cascade_agents(&w),
+            cascade_agents(&w).unwrap(),
             vec![AgentId::from("a"), "b".into(), "c".into()]
         );
         let per_agent = vec![
@@ -408,7 +385,7 @@ mod tests {
             ("b".into(), vec![sub("w1", "b", Ana)]),
             ("c".into(), vec![]),
         ];
-        let plan = plan_cascade_delete(&w, &per_agent, false).unwrap();
+        let plan = plan_cascade_delete(&w.id, &per_agent, false).unwrap();
         assert_eq!(
             plan.clears,
             vec![
@@ -430,12 +407,12 @@ mod tests {
             ("a".into(), vec![sub("w1", "a", Pre), sub("w2", "a", Post)]),
             ("b".into(), vec![sub("w1", "b", Pre), sub("w3", "b", Pre)]),
         ];
-        let err = plan_cascade_delete(&w, &per_agent, false).unwrap_err();
+        let err = plan_cascade_delete(&w.id, &per_agent, false).unwrap_err();
         let Error::ForeignSubscriptions(f) = err else {
             panic!()
         };
         assert_eq!(f.agents.len(), 2);
-        let plan = plan_cascade_delete(&w, &per_agent, true).unwrap();
+        let plan = plan_cascade_delete(&w.id, &per_agent, true).unwrap();
         assert_eq!(plan.clears.len(), 2);
         assert_eq!(
             plan.report.agents[1].removed_other,
@@ -445,9 +422,16 @@ mod tests {
 
     #[test]
     fn cascade_without_subscriptions_only_deletes() {
-        let plan = plan_cascade_delete(&webhook("w1", &[]), &[], false).unwrap();
+        let plan = plan_cascade_delete(&"w1".into(), &[], false).unwrap();
         assert!(plan.clears.is_empty());
         assert!(plan.report.agents.is_empty());
+    }
+
+    #[test]
+    fn cascade_agents_from_the_answer_must_be_usable() {
+        let e = cascade_agents(&webhook("w1", &["a", "b c"])).unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+        assert!(e.to_string().contains("get_webhook"), "{e}");
     }
 
     #[test]

@@ -5,8 +5,7 @@ use std::time::Duration;
 use atoms_webhook_models::{CreateWebhookRequest, EventType, UpdateWebhookRequest};
 use atoms_webhook_transport::endpoint::*;
 use atoms_webhook_transport::{
-    build, decode, ApiErrorKind, Config, Error, CURRENT_BASE_URL, DEFAULT_BASE_URL,
-    USER_AGENT_VALUE,
+    build, decode, ApiErrorKind, Config, Error, DEFAULT_BASE_URL, LEGACY_BASE_URL, USER_AGENT_VALUE,
 };
 use http::{Method, Response};
 
@@ -47,10 +46,10 @@ fn base_urls_join_with_or_without_slash_and_prefix() {
             "https://api.smallest.ai/atoms/v1/webhook",
         ),
         (
-            DEFAULT_BASE_URL,
+            LEGACY_BASE_URL,
             "https://atoms-api.smallest.ai/api/v1/webhook",
         ),
-        (CURRENT_BASE_URL, "https://api.smallest.ai/atoms/v1/webhook"),
+        (DEFAULT_BASE_URL, "https://api.smallest.ai/atoms/v1/webhook"),
     ] {
         let req = build(&Config::new("k").base_url(base), &ListWebhooks::new()).unwrap();
         assert_eq!(req.uri().to_string(), expected, "{base}");

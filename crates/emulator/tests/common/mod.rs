@@ -31,6 +31,17 @@ impl Answer {
         v["data"].clone()
     }
 
+    /// The keys of the first object of a `data` array, in the order they were sent (a
+    /// `serde_json::Value` sorts them unless serde_json's `preserve_order` is on).
+    pub fn first_data_keys(&self) -> Vec<String> {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            data: Vec<atoms_webhook_models::Fields>,
+        }
+        let e: Envelope = serde_json::from_str(&self.text).expect("a data array");
+        e.data[0].keys().map(str::to_owned).collect()
+    }
+
     /// Asserts an error envelope with this status, and returns its messages.
     pub fn errors(&self, status: u16) -> Vec<String> {
         let v = self.json();
