@@ -7,7 +7,7 @@
 
 pub mod faulty;
 
-/// The README's code blocks, checked by `cargo test -p atoms-webhook-tests --doc`.
+/// The README's Rust code blocks, compiled (and run, where they need no network) as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

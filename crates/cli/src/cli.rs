@@ -1,6 +1,5 @@
 //! The command line grammar (clap derive).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -393,9 +392,9 @@ Example:\n  atoms-webhook emulate --listen 127.0.0.1:8080 &\n  \
 ATOMS_BASE_URL=http://127.0.0.1:8080 SMALLEST_API_KEY=test-api-key atoms-webhook webhooks list"
 )]
 pub struct EmulateArgs {
-    /// The address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub listen: SocketAddr,
+    /// The emulator's own arguments (shared with the `atoms-webhook-emulator` binary).
+    #[command(flatten)]
+    pub serve: atoms_webhook_emulator::run::ServeArgs,
 }
 
 /// `demo`.

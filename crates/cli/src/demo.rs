@@ -136,13 +136,11 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> Result<(), CliError> {
     )?;
 
     // 6. A call; the receiver prints each event as it arrives.
-    let opts = CallOptions::new().agent_id(AGENT);
+    let call_id = atoms_webhook_models::testkit::fresh_call_id();
+    let opts = CallOptions::new().agent_id(AGENT).call_id(call_id.clone());
     progress.step(
         6,
-        &format!(
-            "simulating call {}; deliveries as they arrive:",
-            opts.call_id
-        ),
+        &format!("simulating call {call_id}; deliveries as they arrive:"),
     )?;
     let report = emulator.simulate_call(opts);
     let deadline = Instant::now() + args.wait;

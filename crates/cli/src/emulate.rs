@@ -1,45 +1,29 @@
-//! `emulate`: the Atoms webhook API emulator, until Ctrl-C.
+//! `emulate`: the Atoms webhook API emulator, until Ctrl-C. Arguments, start, banner and
+//! shutdown are `atoms_webhook_emulator::run`'s, shared with the `atoms-webhook-emulator`
+//! binary; the key is the global `--api-key`.
 
-use atoms_webhook_emulator::{Emulator, DEFAULT_API_KEY};
+use atoms_webhook_emulator::run::{self, ApiKeyChoice};
 use serde_json::json;
 
 use crate::cli::{EmulateArgs, GlobalArgs};
 use crate::error::{chain, CliError};
-use crate::listen::{runtime, stop_signal};
+use crate::listen::runtime;
 use crate::output;
 
 /// Runs `emulate`.
 pub fn run(global: &GlobalArgs, args: EmulateArgs) -> Result<(), CliError> {
-    let given = global
-        .api_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    let key = given.unwrap_or(DEFAULT_API_KEY).to_owned();
+    let key = ApiKeyChoice::from_given(global.api_key.as_deref());
     let runtime = runtime()?;
     runtime.block_on(async move {
-        let emulator = Emulator::builder()
-            .api_key(key.as_str())
-            .listen(args.listen)
-            .start()
+        let emulator = run::start(&args.serve, &key)
             .await
             .map_err(|e| CliError::failure(format!("cannot start the emulator: {}", chain(&e))))?;
         if global.json {
             output::json_line(&json!({ "url": emulator.url(), "event": "listening" }))?;
         } else {
-            // The default key is public knowledge; a key the user chose is not printed.
-            let key_note = if given.is_some() {
-                "the API key of --api-key / SMALLEST_API_KEY".to_owned()
-            } else {
-                format!("API key {DEFAULT_API_KEY}")
-            };
-            output::line(format!(
-                "emulator listening on {} (accepting {key_note}); Ctrl-C stops it",
-                emulator.url()
-            ))?;
+            output::line(run::banner(&emulator, &key))?;
         }
-        stop_signal().await;
-        emulator.shutdown();
+        run::until_stopped(emulator).await;
         Ok::<(), CliError>(())
     })
 }

@@ -18,7 +18,7 @@ mod term;
 mod trigger;
 mod verify;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -92,40 +92,13 @@ fn one_line_clap_error(e: &clap::Error) -> String {
     format!("{text} (see --help)")
 }
 
-/// `RUST_LOG` turns tracing on, to stderr; without it nothing is logged.
-///
-/// Only `tracing` events are shown: no bridge from the `log` crate is installed, because ureq
-/// logs raw request bytes (the `Authorization` header included) and bodies at trace level. The
-/// HTTP libraries are also switched off by name, whatever `RUST_LOG` says, in case such a
-/// bridge ever appears.
+/// `RUST_LOG` turns tracing on, to stderr; without it nothing is logged. The implementation
+/// is the emulator's (shared with its binary): only `tracing` events are shown, no bridge from
+/// the `log` crate is installed (ureq logs raw request bytes, the `Authorization` header
+/// included, and bodies at trace level), and the HTTP libraries are switched off by name
+/// whatever `RUST_LOG` says.
 fn init_tracing() {
-    use tracing_subscriber::layer::SubscriberExt;
-
-    let Some(filter) = std::env::var_os("RUST_LOG").filter(|v| !v.is_empty()) else {
-        return;
-    };
-    let mut filter = tracing_subscriber::EnvFilter::try_new(filter.to_string_lossy())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    for quiet in [
-        "ureq",
-        "ureq_proto",
-        "rustls",
-        "reqwest",
-        "hyper",
-        "hyper_util",
-        "h2",
-    ] {
-        if let Ok(directive) = format!("{quiet}=off").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let subscriber = tracing_subscriber::registry().with(filter).with(
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal() && term::no_color_unset()),
-    );
-    // Nothing else sets a global subscriber in this process.
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    atoms_webhook_emulator::run::init_logging(None);
 }
 
 /// The last resort: a panic prints one line and exits with 1, never a backtrace.

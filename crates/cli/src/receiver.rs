@@ -416,9 +416,10 @@ mod tests {
         let opts = CallOptions::new().turns(4);
         let events = call_events(&opts, "http://127.0.0.1/h", "d");
         let (from, to) = opts.numbers();
+        let call_id = events[0].call_id().expect("a call id").to_string();
         for e in &events {
             let s = summary(e, Style::plain(), "");
-            assert!(s.contains(&opts.call_id.to_string()), "{s}");
+            assert!(s.contains(&call_id), "{s}");
             assert!(s.contains(e.event_type().as_str()), "{s}");
             assert!(!s.contains(&from) && !s.contains(&to), "{s}");
         }

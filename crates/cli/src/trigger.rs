@@ -1,7 +1,7 @@
 //! `trigger`: sends signed sample deliveries of one simulated call to any endpoint.
 
-use atoms_webhook_emulator::sample::{call_events, event_body, CallOptions};
-use atoms_webhook_models::{sign, SigningSecret, SIGNATURE_HEADER};
+use atoms_webhook_models::testkit::{CallOptions, SampleCall};
+use atoms_webhook_models::{sign, EventType, SigningSecret, SIGNATURE_HEADER};
 use http::StatusCode;
 use serde_json::json;
 
@@ -30,12 +30,15 @@ pub fn run(global: &GlobalArgs, args: TriggerArgs) -> Result<(), CliError> {
     let agent = http_agent(global.timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT));
     let style = Style::stdout();
     let (mut sent, mut failed) = (0usize, 0usize);
-    // The three events of one call, in delivery order; only the wanted ones are sent.
-    for event in call_events(&opts, &args.url, DESCRIPTION)
-        .into_iter()
-        .filter(|e| wanted.contains(&e.event_type()))
-    {
-        let body = event_body(&event);
+    // The three events of one call, in delivery order; only the wanted ones are sent, as the
+    // generator wrote them.
+    let call = SampleCall::generate(&opts);
+    let bodies = call.bodies(&args.url, DESCRIPTION);
+    for (n, (event_type, body)) in EventType::ALL.into_iter().zip(bodies).enumerate() {
+        if !wanted.contains(&event_type) {
+            continue;
+        }
+        let delivery_id = call.delivery_id(n as u64);
         let signature = sign(&secret, &body);
         sent += 1;
         let result = agent
@@ -53,12 +56,12 @@ pub fn run(global: &GlobalArgs, args: TriggerArgs) -> Result<(), CliError> {
         if !ok {
             failed += 1;
         }
-        tracing::info!(event_type = %event.event_type(), status = status.map(|s| s.as_u16()), "trigger");
+        tracing::info!(%event_type, status = status.map(|s| s.as_u16()), "trigger");
         if global.json {
             output::json_line(&json!({
-                "kind": event.event_type(),
-                "callId": event.call_id(),
-                "deliveryId": event.delivery_id(),
+                "kind": event_type.as_str(),
+                "callId": call.call_id.as_str(),
+                "deliveryId": delivery_id.as_str(),
                 "status": status.map(|s| s.as_u16()),
                 "ok": ok,
                 "error": error,
@@ -76,8 +79,8 @@ pub fn run(global: &GlobalArgs, args: TriggerArgs) -> Result<(), CliError> {
             };
             output::line(format!(
                 "{:<20} call {}  -> {outcome}",
-                event.event_type().as_str(),
-                event.call_id().map(|c| c.to_string()).unwrap_or_default(),
+                event_type.as_str(),
+                call.call_id,
             ))?;
         }
     }

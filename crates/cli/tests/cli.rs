@@ -920,14 +920,13 @@ fn trigger_fails_when_the_endpoint_is_down() {
 
 #[test]
 fn verify_valid_invalid_unparseable() {
-    let opts = CallOptions::new();
-    let [_, post_event, _] =
-        atoms_webhook_emulator::sample::call_events(&opts, "https://example.com/h", "d");
-    let body = atoms_webhook_emulator::sample::event_body(&post_event);
-    let sig = sign(&SigningSecret::new(SECRET), &body);
+    let opts = CallOptions::new().call_id("CALL-1737000000000-abc123");
+    let [_, (body, sig), _] = atoms_webhook_models::testkit::SampleCall::generate(&opts)
+        .signed_bodies("https://example.com/h", "d", &SigningSecret::new(SECRET));
+    assert_eq!(sig, sign(&SigningSecret::new(SECRET), &body));
     let file = temp_file("body.json", &body);
     let file = file.to_str().unwrap();
-    let call = opts.call_id.to_string();
+    let call = "CALL-1737000000000-abc123";
 
     let out = run(
         bare(),
@@ -1004,9 +1003,8 @@ fn verify_valid_invalid_unparseable() {
 #[test]
 fn verify_accepts_every_signature_form() {
     let opts = CallOptions::new();
-    let [pre, _, _] =
-        atoms_webhook_emulator::sample::call_events(&opts, "https://example.com/h", "d");
-    let body = atoms_webhook_emulator::sample::event_body(&pre);
+    let events = atoms_webhook_emulator::sample::call_events(&opts, "https://example.com/h", "d");
+    let body = atoms_webhook_emulator::sample::event_body(&events[0]);
     let sig = sign(&SigningSecret::new(SECRET), &body);
     let file = temp_file("forms.json", &body);
     let file = file.to_str().unwrap();

@@ -1,49 +1,53 @@
-//! Emulator-only routes under `/_emulator/`: simulate a call, read or clear the delivery log,
-//! enable or disable a webhook. They need the same Bearer key as the API, but are not API
-//! operations: no hit counting, no injected faults.
+//! Emulator-only routes under `/_emulator/`: simulate a call, make its call log final, read or
+//! clear the delivery log, enable or disable a webhook. The server puts them behind the same
+//! Bearer key as the API, but they are not API operations: no hit counting, no injected faults.
 //!
 //! | method | path | body / query | success `data` |
 //! |---|---|---|---|
 //! | POST | /_emulator/calls | call options (below) | a [`CallReport`](crate::CallReport); HTTP 201 |
+//! | POST | /_emulator/calls/{callId}/finalize | none | the call id |
 //! | GET | /_emulator/deliveries | optional `callId`, `webhookId` | array of [`DeliveryRecord`](crate::DeliveryRecord) |
 //! | DELETE | /_emulator/deliveries | none | a message |
 //! | POST | /_emulator/webhooks/{id}/status | `{"status": "enabled"\|"disabled"}` | the webhook id |
 //!
 //! Call options: `agentId` (required, 24 hex), and optionally `fromNumber`, `toNumber`,
 //! `direction` (`outbound`/`inbound`), `callStatus`, `turns` (0 to 200), `callId`,
-//! `variables` (object), `duration` (seconds, 0 to 86400). `null` means the default.
+//! `variables` (object), `duration` (seconds, 0 to 86400), `seed` (a whole number), `drop`
+//! (`"all"` or an array of event types), `finalAfter` (reads of the call log that show
+//! `in_progress`, 0 to 1000000). `null` means the default.
 
 use std::sync::Arc;
 
-use atoms_webhook_models::{ids::is_object_id, AgentId, CallId, Variables, WebhookStatus};
+use atoms_webhook_models::testkit::{CallOptions, MAX_DURATION, MAX_TURNS};
+use atoms_webhook_models::{
+    ids::is_object_id, AgentId, CallDirection, CallId, EventType, WebhookStatus,
+};
 use axum::{
     body::Bytes,
     extract::{rejection::PathRejection, Path, RawQuery, State as AxState},
     http::StatusCode,
-    middleware::from_fn_with_state,
     routing::{get, post},
     Router,
 };
 use serde_json::{Map, Value};
 
-use crate::api::{
-    json_object, ok, path_webhook_id, Answer, ApiError, SharedState, MSG_INVALID_AGENT_ID,
+use crate::delivery::Mode;
+use crate::responses::{
+    json_object, ok, Answer, ApiError, MSG_CALL_NOT_FOUND, MSG_INVALID_AGENT_ID,
+    MSG_INVALID_WEBHOOK_ID,
 };
-use crate::delivery;
-use crate::sample::{CallOptions, Direction, MAX_DURATION, MAX_TURNS};
-use crate::server::require_key;
+use crate::routes::{CALLS, CALL_FINALIZE, DELIVERIES, WEBHOOK_STATUS};
+use crate::scenario::Scenario;
 use crate::shared::Shared;
 use crate::validate::shown;
 
-/// Route of call simulation.
-pub(crate) const CALLS: &str = "/_emulator/calls";
-/// Route of the delivery log.
-pub(crate) const DELIVERIES: &str = "/_emulator/deliveries";
-/// Route of a webhook's status.
-pub(crate) const WEBHOOK_STATUS: &str = "/_emulator/webhooks/{id}/status";
+type SharedState = AxState<Arc<Shared>>;
+
+/// The most reads `finalAfter` may ask for.
+const MAX_FINAL_AFTER: u64 = 1_000_000;
 
 /// The fields `POST /_emulator/calls` accepts.
-const CALL_FIELDS: [&str; 9] = [
+const CALL_FIELDS: [&str; 12] = [
     "agentId",
     "fromNumber",
     "toNumber",
@@ -53,24 +57,43 @@ const CALL_FIELDS: [&str; 9] = [
     "callId",
     "variables",
     "duration",
+    "seed",
+    "drop",
+    "finalAfter",
 ];
 
-/// The emulator-only routes, each behind the Bearer key check.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The emulator-only routes; the server puts them behind the Bearer key check.
+pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route(CALLS, post(simulate_call))
+        .route(CALL_FINALIZE, post(finalize_call))
         .route(DELIVERIES, get(list_deliveries).delete(clear_deliveries))
         .route(WEBHOOK_STATUS, post(set_webhook_status))
-        .route_layer(from_fn_with_state(shared.clone(), require_key))
-        .with_state(shared)
 }
 
 /// `POST /_emulator/calls`: answers once every delivery has ended.
 async fn simulate_call(AxState(shared): SharedState, body: Bytes) -> Answer {
     let obj = json_object(&body)?;
-    let opts = call_options(&obj).map_err(ApiError::bad_request)?;
-    let report = delivery::run_call(&shared, &opts).await;
+    let scenario = scenario(&obj).map_err(ApiError::bad_request)?;
+    let report = shared.simulate(&scenario, Mode::Send).await;
     Ok(ok(StatusCode::CREATED, report))
+}
+
+/// `POST /_emulator/calls/{callId}/finalize`.
+async fn finalize_call(
+    AxState(shared): SharedState,
+    path: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, MSG_CALL_NOT_FOUND);
+    let Ok(Path(raw)) = path else {
+        return Err(not_found());
+    };
+    let id = CallId::new(raw);
+    if shared.calls().finalize(&id, chrono::Utc::now()) {
+        Ok(ok(StatusCode::OK, id))
+    } else {
+        Err(not_found())
+    }
 }
 
 /// `GET /_emulator/deliveries[?callId=][&webhookId=]`.
@@ -105,7 +128,15 @@ async fn set_webhook_status(
     path: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Answer {
-    let id = path_webhook_id(path)?;
+    let id = match path {
+        Ok(Path(raw)) if is_object_id(&raw) => atoms_webhook_models::WebhookId::new(raw),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                MSG_INVALID_WEBHOOK_ID,
+            ))
+        }
+    };
     let obj = json_object(&body)?;
     const MSG: &str = "status must be \"enabled\" or \"disabled\"";
     let status = match obj.get("status") {
@@ -126,9 +157,9 @@ async fn set_webhook_status(
     Ok(ok(StatusCode::OK, id))
 }
 
-/// The call options of a `POST /_emulator/calls` body, or one message per problem. Messages
+/// The scenario of a `POST /_emulator/calls` body, or one message per problem. Messages
 /// never quote values (variables may hold personal data).
-fn call_options(obj: &Map<String, Value>) -> Result<CallOptions, Vec<String>> {
+fn scenario(obj: &Map<String, Value>) -> Result<Scenario, Vec<String>> {
     let mut errors = Vec::new();
     for key in obj.keys() {
         if !CALL_FIELDS.contains(&key.as_str()) {
@@ -168,11 +199,11 @@ fn call_options(obj: &Map<String, Value>) -> Result<CallOptions, Vec<String>> {
     }
     match field("direction") {
         None => {}
-        Some(Value::String(s)) => match s.parse::<Direction>() {
-            Ok(d) => opts.direction = d,
-            Err(e) => errors.push(e.to_string()),
+        Some(Value::String(s)) => match direction(s) {
+            Some(d) => opts.direction = d,
+            None => errors.push(MSG_DIRECTION.to_owned()),
         },
-        Some(_) => errors.push("direction must be \"outbound\" or \"inbound\"".to_owned()),
+        Some(_) => errors.push(MSG_DIRECTION.to_owned()),
     }
     match field("callStatus") {
         None => {}
@@ -194,12 +225,16 @@ fn call_options(obj: &Map<String, Value>) -> Result<CallOptions, Vec<String>> {
     }
     match field("callId") {
         None => {}
-        Some(Value::String(s)) if is_short_text(s, 128) => opts.call_id = CallId::new(s.as_str()),
+        Some(Value::String(s)) if is_short_text(s, 128) => {
+            opts.call_id = Some(CallId::new(s.as_str()))
+        }
         Some(_) => errors.push("callId must be a string of 1 to 128 characters".to_owned()),
     }
     match field("variables") {
         None => {}
-        Some(Value::Object(map)) => opts.variables = Variables(map.clone().into()),
+        Some(Value::Object(map)) => {
+            opts = opts.variables(map.iter().map(|(k, v)| (k.clone(), v.clone())))
+        }
         Some(_) => errors.push("variables must be an object".to_owned()),
     }
     match field("duration") {
@@ -214,10 +249,59 @@ fn call_options(obj: &Map<String, Value>) -> Result<CallOptions, Vec<String>> {
             )),
         },
     }
+    match field("seed") {
+        None => {}
+        Some(v) => match v.as_u64() {
+            Some(seed) => opts.seed = Some(seed),
+            None => errors.push("seed must be a whole number from 0".to_owned()),
+        },
+    }
+    let mut scenario = Scenario::new(opts);
+    match field("drop") {
+        None => {}
+        Some(Value::String(s)) if s == "all" => scenario = scenario.drop_all(),
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str().map(EventType::parse) {
+                    Some(t) if t.is_known() => scenario = scenario.drop(t),
+                    _ => errors.push(format!(
+                        "drop[{i}] must be one of {}",
+                        EventType::KNOWN.join(", ")
+                    )),
+                }
+            }
+        }
+        Some(_) => errors.push(
+            "drop must be \"all\" or an array of event types such as [\"post-conversation\"]"
+                .to_owned(),
+        ),
+    }
+    match field("finalAfter") {
+        None => {}
+        Some(v) => match v.as_u64().filter(|n| *n <= MAX_FINAL_AFTER) {
+            Some(n) => scenario = scenario.final_after(u32::try_from(n).unwrap_or(u32::MAX)),
+            None => errors.push(format!(
+                "finalAfter must be a whole number from 0 to {MAX_FINAL_AFTER}"
+            )),
+        },
+    }
     if errors.is_empty() {
-        Ok(opts)
+        Ok(scenario)
     } else {
         Err(errors)
+    }
+}
+
+const MSG_DIRECTION: &str = "direction must be \"outbound\" or \"inbound\"";
+
+/// `outbound`/`inbound` (any case), or the call direction's own spelling.
+fn direction(s: &str) -> Option<CallDirection> {
+    if s.eq_ignore_ascii_case("outbound") {
+        Some(CallDirection::TelephonyOutbound)
+    } else if s.eq_ignore_ascii_case("inbound") {
+        Some(CallDirection::TelephonyInbound)
+    } else {
+        Some(CallDirection::parse(s)).filter(CallDirection::is_known)
     }
 }
 
@@ -231,29 +315,44 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<CallOptions, Vec<String>> {
-        call_options(v.as_object().unwrap())
+    fn parse(v: Value) -> Result<Scenario, Vec<String>> {
+        scenario(v.as_object().unwrap())
     }
 
     #[test]
     fn full_options() {
-        let o = parse(json!({
+        let s = parse(json!({
             "agentId": "60d0fe4f5311236168a109ca", "fromNumber": "+15550100",
             "toNumber": "+15550199", "direction": "inbound", "callStatus": "busy", "turns": 3,
-            "callId": "CALL-1", "variables": {"k": 1}, "duration": 2.5
+            "callId": "CALL-1", "variables": {"k": 1}, "duration": 2.5, "seed": 9,
+            "drop": ["post-conversation", "analytics-completed"], "finalAfter": 2
         }))
         .unwrap();
+        let o = &s.call;
         assert_eq!(o.agent_id, "60d0fe4f5311236168a109ca");
         assert_eq!(o.numbers(), ("+15550100".into(), "+15550199".into()));
-        assert_eq!(o.direction, Direction::Inbound);
+        assert_eq!(o.direction, CallDirection::TelephonyInbound);
         assert_eq!(o.call_status.as_str(), "busy");
         assert_eq!(o.turns, 3);
-        assert_eq!(o.call_id, "CALL-1");
-        assert_eq!(o.variables.get("k").map(|v| v.to_value()), Some(json!(1)));
+        assert_eq!(o.call_id, Some(CallId::new("CALL-1")));
+        assert_eq!(o.variables, vec![("k".to_owned(), json!(1))]);
         assert_eq!(o.duration, Some(std::time::Duration::from_millis(2500)));
+        assert_eq!(o.seed, Some(9));
+        assert_eq!(
+            s.drop,
+            [EventType::PostConversation, EventType::AnalyticsCompleted]
+        );
+        assert_eq!(s.final_after, 2);
 
-        let o = parse(json!({"agentId": "60d0fe4f5311236168a109ca", "callId": null})).unwrap();
-        assert!(o.call_id.as_str().starts_with("CALL-"));
+        let s = parse(
+            json!({"agentId": "60d0fe4f5311236168a109ca", "callId": null,
+            "drop": "all", "direction": "telephony_outbound"}),
+        )
+        .unwrap();
+        assert_eq!(s.call.call_id, None);
+        assert_eq!(s.drop, EventType::ALL.to_vec());
+        assert_eq!(s.call.direction, CallDirection::TelephonyOutbound);
+        assert_eq!(s.final_after, 0);
     }
 
     #[test]
@@ -261,14 +360,15 @@ mod tests {
         let errors = parse(json!({
             "agentId": "nope", "fromNumber": 5, "toNumber": "", "direction": "up",
             "callStatus": "", "turns": -1, "callId": "a\nb", "variables": [],
-            "duration": 1e9, "colour": "blue"
+            "duration": 1e9, "colour": "blue", "seed": -1, "drop": ["later"],
+            "finalAfter": 1e12
         }))
         .unwrap_err();
-        assert_eq!(errors.len(), 10, "{errors:?}");
+        assert_eq!(errors.len(), 13, "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("colour")));
         assert!(!errors
             .iter()
-            .any(|e| e.contains("blue") || e.contains("up\"")));
+            .any(|e| e.contains("blue") || e.contains("up\"") || e.contains("later")));
         assert_eq!(parse(json!({})).unwrap_err(), vec!["agentId is required"]);
         assert_eq!(
             parse(json!({"agentId": 1, "turns": 201})).unwrap_err(),
@@ -276,6 +376,10 @@ mod tests {
                 "agentId must be a string".to_owned(),
                 format!("turns must be a whole number from 0 to {MAX_TURNS}")
             ]
+        );
+        assert_eq!(
+            parse(json!({"agentId": "60d0fe4f5311236168a109ca", "drop": "some"})).unwrap_err(),
+            vec!["drop must be \"all\" or an array of event types such as [\"post-conversation\"]"]
         );
     }
 }

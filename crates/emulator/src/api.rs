@@ -1,4 +1,5 @@
-//! The public webhook API: routes, request validation, and the JSON answers.
+//! The handlers of the public API (webhooks, subscriptions, call logs): request validation
+//! and the JSON answers.
 //!
 //! Handlers parse the body themselves (as a `serde_json::Value`, then field by field) instead of
 //! using axum's `Json` extractor, so that every malformed input gets a 400 with the API's error
@@ -7,41 +8,32 @@
 use std::sync::Arc;
 
 use atoms_webhook_models::{
-    ids::is_object_id, AgentId, ApiErrorBody, ApiResponse, EventType, HeadersUpdate, WebhookId,
+    ids::is_object_id, AgentId, CallId, EventType, Fields, HeadersUpdate, WebhookId,
 };
 use axum::{
     body::Bytes,
     extract::{rejection::PathRejection, Path, RawQuery, State as AxState},
     http::StatusCode,
-    middleware::from_fn_with_state,
-    response::{IntoResponse, Response},
     routing::{get, patch},
-    Json, Router,
+    Router,
 };
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::server::gate;
+use crate::calls::{LogQuery, SortBy, CALL_TYPES, STATUSES};
+use crate::responses::{
+    json_object, ok, Answer, ApiError, MSG_CALL_NOT_FOUND, MSG_INVALID_AGENT_ID,
+    MSG_INVALID_WEBHOOK_ID,
+};
+use crate::routes::{
+    webhook_id_param, CONVERSATION, CONVERSATIONS, SUBSCRIPTIONS, WEBHOOK, WEBHOOKS,
+};
 use crate::shared::Shared;
-use crate::state::{NewWebhook, StateError, WebhookChanges};
+use crate::state::{NewWebhook, WebhookChanges};
 use crate::validate;
 
-/// Route template of the webhook collection.
-pub(crate) const WEBHOOKS: &str = "/webhook";
-/// Route template of one webhook.
-pub(crate) const WEBHOOK: &str = "/webhook/{id}";
-/// Route template of an agent's subscriptions.
-pub(crate) const SUBSCRIPTIONS: &str = "/agent/{agentId}/webhook-subscriptions";
-
-pub(crate) const MSG_UNAUTHORIZED: &str = "Unauthorized: User not found";
-pub(crate) const MSG_INVALID_WEBHOOK_ID: &str = "The provided Webhook ID is invalid.";
-pub(crate) const MSG_INVALID_AGENT_ID: &str = "The provided Agent ID is invalid.";
-pub(crate) const MSG_NOT_FOUND: &str = "Webhook not found";
-pub(crate) const MSG_DUPLICATE_URL: &str = "A webhook with this URL has already been registered";
-pub(crate) const MSG_STILL_ASSIGNED: &str = "Cannot delete webhook: It is currently assigned to one or more agents. Please remove all agent assignments first.";
-
-/// The API's routes, each behind the gate (hit counting, faults, then Bearer auth).
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The API's routes; the server puts them behind the gate (hit counting, faults, then
+/// Bearer auth).
+pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route(WEBHOOKS, get(list_or_get_webhooks).post(create_webhook))
         .route(WEBHOOK, patch(update_webhook).delete(delete_webhook))
@@ -51,74 +43,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .post(replace_subscriptions)
                 .delete(clear_subscriptions),
         )
-        .route_layer(from_fn_with_state(shared.clone(), gate))
-        .with_state(shared)
+        .route(CONVERSATIONS, get(list_conversations))
+        .route(CONVERSATION, get(get_conversation))
 }
 
 pub(crate) type SharedState = AxState<Arc<Shared>>;
 
-// ----- answers ------------------------------------------------------------------------------------
-
-/// An error answer: status plus the `{"status": false, "errors": [...]}` body.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    messages: Vec<String>,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            messages: vec![message.into()],
-        }
-    }
-
-    pub(crate) fn bad_request(messages: Vec<String>) -> Self {
-        let mut unique: Vec<String> = Vec::with_capacity(messages.len());
-        for m in messages {
-            if !unique.contains(&m) {
-                unique.push(m);
-            }
-        }
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            messages: unique,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(ApiErrorBody::new(self.messages))).into_response()
-    }
-}
-
-impl From<StateError> for ApiError {
-    fn from(e: StateError) -> Self {
-        match e {
-            StateError::WebhookNotFound => ApiError::new(StatusCode::NOT_FOUND, MSG_NOT_FOUND),
-            StateError::DuplicateUrl => ApiError::new(StatusCode::BAD_REQUEST, MSG_DUPLICATE_URL),
-            StateError::StillAssigned => ApiError::new(StatusCode::BAD_REQUEST, MSG_STILL_ASSIGNED),
-        }
-    }
-}
-
-pub(crate) fn ok<T: Serialize>(status: StatusCode, data: T) -> Response {
-    (status, Json(ApiResponse::ok(data))).into_response()
-}
-
-pub(crate) type Answer = Result<Response, ApiError>;
-
 // ----- input helpers --------------------------------------------------------------------------------
-
-/// The `webhookId` query parameter, when present (even empty).
-pub(crate) fn webhook_id_param(query: Option<&str>) -> Option<String> {
-    let query = query?;
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "webhookId")
-        .map(|(_, v)| v.into_owned())
-}
 
 fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
     if is_object_id(raw) {
@@ -131,9 +62,7 @@ fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
     }
 }
 
-pub(crate) fn path_webhook_id(
-    path: Result<Path<String>, PathRejection>,
-) -> Result<WebhookId, ApiError> {
+fn path_webhook_id(path: Result<Path<String>, PathRejection>) -> Result<WebhookId, ApiError> {
     match path {
         Ok(Path(raw)) => webhook_id(&raw),
         Err(_) => Err(ApiError::new(
@@ -147,35 +76,6 @@ fn path_agent_id(path: Result<Path<String>, PathRejection>) -> Result<AgentId, A
     match path {
         Ok(Path(raw)) if is_object_id(&raw) => Ok(AgentId::new(raw)),
         _ => Err(ApiError::new(StatusCode::BAD_REQUEST, MSG_INVALID_AGENT_ID)),
-    }
-}
-
-/// The body as a JSON object. The messages describe the problem without quoting the body.
-pub(crate) fn json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "The request body is empty; a JSON object is required",
-        ));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON object",
-        )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "The request body is not valid JSON ({} at line {} column {})",
-                match e.classify() {
-                    serde_json::error::Category::Eof => "unexpected end of input",
-                    _ => "syntax error",
-                },
-                e.line(),
-                e.column()
-            ),
-        )),
     }
 }
 
@@ -346,7 +246,7 @@ async fn update_webhook(
         None => {}
         Some(Value::Object(map)) if map.is_empty() => changes.headers = HeadersUpdate::Clear,
         Some(Value::Object(map)) => match validate::headers(map) {
-            Ok(pairs) => changes.headers = HeadersUpdate::Replace(pairs),
+            Ok(pairs) => changes.headers = HeadersUpdate::Replace(in_sent_order(&body, pairs)),
             Err(mut e) => errors.append(&mut e),
         },
         Some(_) => {
@@ -359,6 +259,18 @@ async fn update_webhook(
 
     shared.state().update_webhook(&id, changes)?;
     Ok(ok(StatusCode::OK, id))
+}
+
+/// `pairs` in the order the body's `headers` object lists them (serde_json's own map sorts
+/// keys; the deliveries send custom headers in the order they were set).
+fn in_sent_order(body: &Bytes, mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let order: Vec<String> = serde_json::from_slice::<Fields>(body)
+        .ok()
+        .and_then(|f| f.get("headers").and_then(|h| h.parse::<Fields>().ok()))
+        .map(|h| h.keys().map(str::to_owned).collect())
+        .unwrap_or_default();
+    pairs.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    pairs
 }
 
 /// `DELETE /webhook/{id}`.
@@ -442,32 +354,143 @@ async fn clear_subscriptions(
     Ok(ok(StatusCode::OK, "Subscriptions deleted successfully"))
 }
 
+/// The largest page `GET /conversation` serves; larger limits are clamped to it.
+pub(crate) const MAX_LOG_LIMIT: usize = 500;
+/// The page size of `GET /conversation` without `limit`.
+pub(crate) const DEFAULT_LOG_LIMIT: usize = 5;
+
+/// A comma-separated filter: its non-empty items, `None` when absent or empty.
+fn list_param(value: &str) -> Option<Vec<String>> {
+    let items: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+/// The query of `GET /conversation`, or one message per problem. Unknown parameters are
+/// ignored, like the documented ones this emulator does not implement (dates, campaigns, ...).
+fn log_query(query: Option<&str>) -> Result<LogQuery, Vec<String>> {
+    let mut q = LogQuery {
+        page: 1,
+        limit: DEFAULT_LOG_LIMIT,
+        ..LogQuery::default()
+    };
+    let mut errors = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match &*key {
+            "page" => match value.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => q.page = n,
+                _ => errors.push("page must be a whole number from 1".to_owned()),
+            },
+            "limit" => match value.trim().parse::<u64>() {
+                Ok(n) if n >= 1 => {
+                    q.limit = usize::try_from(n)
+                        .unwrap_or(MAX_LOG_LIMIT)
+                        .min(MAX_LOG_LIMIT)
+                }
+                _ => errors.push(format!(
+                    "limit must be a whole number from 1 (at most {MAX_LOG_LIMIT} are served)"
+                )),
+            },
+            "agentIds" => q.agent_ids = list_param(&value),
+            "callTypes" => {
+                q.call_types = list_param(&value);
+                for t in q.call_types.iter().flatten() {
+                    if !CALL_TYPES.contains(&t.as_str()) {
+                        errors.push(format!("callTypes must be among {}", CALL_TYPES.join(", ")));
+                    }
+                }
+            }
+            "statusFilter" => {
+                q.statuses = list_param(&value);
+                for s in q.statuses.iter().flatten() {
+                    if !STATUSES.contains(&s.as_str()) {
+                        errors.push(format!(
+                            "statusFilter must be among {}",
+                            STATUSES.join(", ")
+                        ));
+                    }
+                }
+            }
+            "search" => {
+                q.search = Some(value.trim().to_owned()).filter(|s| !s.is_empty());
+            }
+            "sortBy" => match &*value {
+                "updatedAt" => q.sort_by = SortBy::UpdatedAt,
+                "createdAt" => q.sort_by = SortBy::CreatedAt,
+                "callDuration" => q.sort_by = SortBy::CallDuration,
+                _ => errors.push("sortBy must be updatedAt, createdAt or callDuration".to_owned()),
+            },
+            "sortOrder" => match &*value {
+                "asc" => q.ascending = true,
+                "desc" => q.ascending = false,
+                _ => errors.push("sortOrder must be asc or desc".to_owned()),
+            },
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(q)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `GET /conversation`.
+async fn list_conversations(AxState(shared): SharedState, RawQuery(query): RawQuery) -> Answer {
+    shared.record_query(query.as_deref().unwrap_or(""));
+    let q = log_query(query.as_deref()).map_err(ApiError::bad_request)?;
+    let page = shared.calls().page(&q, chrono::Utc::now());
+    Ok(ok(StatusCode::OK, page))
+}
+
+/// `GET /conversation/{callId}`: 404 for a call id this account never had.
+async fn get_conversation(
+    AxState(shared): SharedState,
+    path: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, MSG_CALL_NOT_FOUND);
+    let Ok(Path(raw)) = path else {
+        return Err(not_found());
+    };
+    let log = shared
+        .calls()
+        .get(&CallId::new(raw), chrono::Utc::now())
+        .ok_or_else(not_found)?;
+    Ok(ok(StatusCode::OK, log))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn query_param() {
-        assert_eq!(webhook_id_param(None), None);
-        assert_eq!(webhook_id_param(Some("a=1")), None);
-        assert_eq!(webhook_id_param(Some("webhookId=")), Some(String::new()));
+    fn log_queries() {
+        let q = log_query(None).unwrap();
         assert_eq!(
-            webhook_id_param(Some("x=1&webhookId=ab%63")),
-            Some("abc".to_owned())
+            (q.page, q.limit, q.sort_by, q.ascending),
+            (1, 5, SortBy::UpdatedAt, false)
         );
-    }
-
-    #[test]
-    fn body_errors_do_not_quote_the_body() {
-        let secret = "sk-live-very-secret";
-        for body in [
-            format!("{{\"endpoint\": \"{secret}"),
-            secret.to_owned(),
-            format!("[\"{secret}\"]"),
-        ] {
-            let e = json_object(&Bytes::from(body)).unwrap_err();
-            assert_eq!(e.status, StatusCode::BAD_REQUEST);
-            assert!(!e.messages.concat().contains(secret), "{:?}", e.messages);
-        }
+        let q = log_query(Some(
+            "page=3&limit=9999&agentIds=a,,b&callTypes=telephony_inbound&statusFilter=completed,failed&search=x",
+        ))
+        .unwrap();
+        assert_eq!((q.page, q.limit), (3, MAX_LOG_LIMIT));
+        assert_eq!(q.agent_ids, Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(q.call_types, Some(vec!["telephony_inbound".to_owned()]));
+        assert_eq!(q.statuses.map(|s| s.len()), Some(2));
+        let q = log_query(Some("sortBy=createdAt&sortOrder=asc&agentIds=")).unwrap();
+        assert_eq!(
+            (q.sort_by, q.ascending, q.agent_ids),
+            (SortBy::CreatedAt, true, None)
+        );
+        let errors = log_query(Some(
+            "page=0&limit=-1&callTypes=fax&statusFilter=done&sortBy=x&sortOrder=up",
+        ))
+        .unwrap_err();
+        assert_eq!(errors.len(), 6, "{errors:?}");
     }
 }

@@ -6,14 +6,13 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use atoms_webhook_models::testkit::SampleCall;
 use atoms_webhook_models::{
-    sign, CallId, DeliveryId, EventType, Timestamp, WebhookEvent, WebhookId, SIGNATURE_HEADER,
+    sign, CallId, DeliveryId, EventType, Timestamp, WebhookId, SIGNATURE_HEADER,
 };
 use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 
-use crate::sample::{self, CallOptions};
-use crate::shared::Shared;
 use crate::state::DeliveryTarget;
 
 /// How long a delivery may take unless the builder says otherwise (the platform's timeout).
@@ -46,6 +45,11 @@ pub enum DeliveryOutcome {
         /// What went wrong, e.g. `timed out after 30000 ms`.
         reason: String,
     },
+    /// Not sent, on purpose (`"drop"` of `POST /_emulator/calls`, [`Scenario::drop`]): as if
+    /// the receiver had been down.
+    ///
+    /// [`Scenario::drop`]: crate::Scenario::drop
+    Dropped,
 }
 
 impl DeliveryOutcome {
@@ -60,7 +64,7 @@ impl DeliveryOutcome {
             DeliveryOutcome::Delivered { status } | DeliveryOutcome::Failed { status } => {
                 Some(*status)
             }
-            DeliveryOutcome::Error { .. } => None,
+            DeliveryOutcome::Error { .. } | DeliveryOutcome::Dropped => None,
         }
     }
 }
@@ -104,9 +108,17 @@ pub struct CallReport {
 }
 
 impl CallReport {
-    /// True when every attempt was delivered (also when there were none).
+    /// True when every attempt was delivered (also when there were none). A dropped delivery
+    /// is not delivered.
     pub fn all_delivered(&self) -> bool {
         self.deliveries.iter().all(|r| r.outcome.is_delivered())
+    }
+
+    /// The deliveries that were dropped on purpose.
+    pub fn dropped(&self) -> impl Iterator<Item = &DeliveryRecord> {
+        self.deliveries
+            .iter()
+            .filter(|r| r.outcome == DeliveryOutcome::Dropped)
     }
 }
 
@@ -159,45 +171,76 @@ impl Deliverer {
     }
 }
 
-/// Delivers the call's three events in order. Each event goes to its subscribers at once, and
-/// the next event waits until every delivery of the previous one has ended. Needs a tokio
-/// runtime (the deliveries are spawned on the current one).
-pub(crate) async fn run_call(shared: &Shared, opts: &CallOptions) -> CallReport {
-    let deliverer = shared.deliverer();
-    let events = sample::generate(opts, chrono::Utc::now());
+/// How [`run_call`] treats the deliveries of a call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Mode<'a> {
+    /// Send them.
+    Send,
+    /// Record each as failed with this reason, sending nothing (no runtime could be started).
+    Fail(&'a str),
+}
+
+/// Delivers the call's three events in order. Each event goes to its subscribers (`targets`)
+/// at once, and the next event waits until every delivery of the previous one has ended.
+/// Events in `drop` are not sent: each of their deliveries is recorded as
+/// [`DeliveryOutcome::Dropped`]. Disabled webhooks get nothing and no record. Needs a tokio
+/// runtime in [`Mode::Send`] (the deliveries are spawned on the current one).
+pub(crate) async fn run_call(
+    deliverer: &Deliverer,
+    targets: impl Fn(&EventType) -> Vec<DeliveryTarget>,
+    call: &SampleCall,
+    drop: &[EventType],
+    mode: Mode<'_>,
+) -> CallReport {
     let mut records = Vec::new();
-    for event in &events {
-        let event_type = event.event_type();
-        let targets = shared.state().subscribers(&opts.agent_id, &event_type);
+    let mut n = 0;
+    for event_type in EventType::ALL {
         let mut attempts = Vec::new();
-        for target in targets {
-            let Some(prepared) = prepare(event, &target) else {
+        let mut ended = Vec::new();
+        for target in targets(&event_type) {
+            let Some(prepared) = prepare(call, &event_type, &target, n) else {
                 continue;
             };
-            let send = send(
-                deliverer.client.clone(),
-                deliverer.timeout,
-                target,
-                prepared.body,
-                prepared.signature,
-            );
-            attempts.push((prepared.delivery_id, tokio::spawn(send)));
+            n += 1;
+            let early = if drop.contains(&event_type) {
+                Some(DeliveryOutcome::Dropped)
+            } else if let Mode::Fail(reason) = mode {
+                Some(DeliveryOutcome::Error {
+                    reason: reason.to_owned(),
+                })
+            } else {
+                None
+            };
+            match early {
+                Some(outcome) => {
+                    ended.push((prepared.delivery_id, (target, Timestamp::now(), outcome, 0)))
+                }
+                None => {
+                    let send = send(
+                        deliverer.client.clone(),
+                        deliverer.timeout,
+                        target,
+                        prepared.body,
+                        prepared.signature,
+                    );
+                    attempts.push((prepared.delivery_id, tokio::spawn(send)));
+                }
+            }
         }
         for (delivery_id, attempt) in attempts {
-            let (target, time, outcome, elapsed_ms) = match attempt.await {
-                Ok(done) => done,
+            match attempt.await {
+                Ok(done) => ended.push((delivery_id, done)),
                 // `send` does not panic; if it ever did, its record would otherwise be lost.
-                Err(e) => {
-                    tracing::error!("delivery task failed: {e}");
-                    continue;
-                }
-            };
+                Err(e) => tracing::error!("delivery task failed: {e}"),
+            }
+        }
+        for (delivery_id, (target, time, outcome, elapsed_ms)) in ended {
             let record = DeliveryRecord {
                 time,
                 webhook_id: target.webhook_id,
                 url: target.url,
                 event_type: event_type.clone(),
-                call_id: opts.call_id.clone(),
+                call_id: call.call_id.clone(),
                 delivery_id,
                 outcome,
                 elapsed_ms,
@@ -208,43 +251,7 @@ pub(crate) async fn run_call(shared: &Shared, opts: &CallOptions) -> CallReport 
         }
     }
     CallReport {
-        call_id: opts.call_id.clone(),
-        deliveries: records,
-    }
-}
-
-/// Records every delivery of the call as failed with `reason`, without sending anything: for
-/// when no runtime could be started to send them.
-pub(crate) fn fail_call(shared: &Shared, opts: &CallOptions, reason: &str) -> CallReport {
-    let deliverer = shared.deliverer();
-    let events = sample::generate(opts, chrono::Utc::now());
-    let mut records = Vec::new();
-    for event in &events {
-        let event_type = event.event_type();
-        let targets = shared.state().subscribers(&opts.agent_id, &event_type);
-        for target in targets {
-            let Some(prepared) = prepare(event, &target) else {
-                continue;
-            };
-            let record = DeliveryRecord {
-                time: Timestamp::now(),
-                webhook_id: target.webhook_id,
-                url: target.url,
-                event_type: event_type.clone(),
-                call_id: opts.call_id.clone(),
-                delivery_id: prepared.delivery_id,
-                outcome: DeliveryOutcome::Error {
-                    reason: reason.to_owned(),
-                },
-                elapsed_ms: 0,
-            };
-            log_line(&record);
-            deliverer.push(record.clone());
-            records.push(record);
-        }
-    }
-    CallReport {
-        call_id: opts.call_id.clone(),
+        call_id: call.call_id.clone(),
         deliveries: records,
     }
 }
@@ -255,21 +262,27 @@ struct Prepared {
     signature: String,
 }
 
-/// The body for one webhook and its signature; `None` for a disabled webhook.
-fn prepare(event: &WebhookEvent, target: &DeliveryTarget) -> Option<Prepared> {
+/// The body of delivery number `n` of the call, for one webhook, and its signature; `None`
+/// for a disabled webhook.
+fn prepare(
+    call: &SampleCall,
+    event_type: &EventType,
+    target: &DeliveryTarget,
+    n: u64,
+) -> Option<Prepared> {
     if !target.enabled {
         tracing::debug!(
             webhook_id = %target.webhook_id,
             subscription_id = %target.subscription_id,
-            event_type = %event.event_type(),
+            event_type = %event_type,
             "webhook disabled; delivery skipped"
         );
         return None;
     }
-    let event = sample::addressed(event, &target.url, &target.description);
-    let body = sample::event_body(&event);
+    let delivery_id = call.delivery_id(n);
+    let body = call.body(event_type, &target.url, &target.description, &delivery_id)?;
     Some(Prepared {
-        delivery_id: event.delivery_id().cloned().unwrap_or_default(),
+        delivery_id,
         signature: sign(&target.secret, &body),
         body,
     })
@@ -366,6 +379,12 @@ fn log_line(r: &DeliveryRecord) {
             elapsed_ms = r.elapsed_ms,
             "delivery failed"
         ),
+        DeliveryOutcome::Dropped => tracing::info!(
+            event_type = %r.event_type,
+            webhook_id = %r.webhook_id,
+            call_id = %r.call_id,
+            "delivery dropped on purpose"
+        ),
         DeliveryOutcome::Error { reason } => tracing::warn!(
             event_type = %r.event_type,
             webhook_id = %r.webhook_id,
@@ -398,6 +417,7 @@ mod tests {
                 },
                 r#"{"result":"error","reason":"timed out after 5 ms"}"#,
             ),
+            (DeliveryOutcome::Dropped, r#"{"result":"dropped"}"#),
         ];
         for (outcome, json) in cases {
             assert_eq!(serde_json::to_string(&outcome).unwrap(), json);

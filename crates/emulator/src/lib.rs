@@ -5,19 +5,29 @@
 //! `POST /webhook`, `PATCH`/`DELETE /webhook/{id}`, and `GET`/`POST`/`DELETE
 //! /agent/{agentId}/webhook-subscriptions`) with the documented bodies, status codes and error
 //! messages, Bearer authentication, and the documented rules (duplicate URLs, header limits,
-//! subscriptions replaced per agent across webhooks, delete refused while subscribed).
+//! subscriptions replaced per agent across webhooks, delete refused while subscribed); and the
+//! call logs of the simulated calls: `GET /conversation` (`page` from 1, `limit` default 5,
+//! larger than 500 clamped, filters `agentIds`, `callTypes`, `statusFilter`, `search`, sorted by
+//! `updatedAt` descending unless `sortBy`/`sortOrder` say otherwise; `data` is
+//! `{"logs": [...], "pagination": {"total", "page", "limit", "hasMore", "totalPages"}}`) and
+//! `GET /conversation/{callId}` (404 for an unknown call).
 //!
-//! Test controls: [`Emulator::hits`] counts requests per [`Op`], [`Emulator::inject`] makes the
-//! next requests fail or wait ([`Fault`]), [`Emulator::connections`] counts TCP connections (to
-//! check keep-alive), and [`Emulator::webhooks`] shows the state.
+//! Test controls: [`Emulator::hits`] counts requests per [`Op`] (named like the SDK's request
+//! types), [`Emulator::inject`] makes the next requests fail or wait ([`Fault`]),
+//! [`Emulator::connections`] counts TCP connections (to check keep-alive),
+//! [`Emulator::conversation_queries`] shows how the call logs were polled, and
+//! [`Emulator::webhooks`] shows the state.
 //!
 //! Event delivery: [`Emulator::simulate_call`] (blocking) and [`Emulator::simulate_call_async`]
-//! play one call ([`CallOptions`]) and POST its three events, signed with each webhook's secret
-//! (`X-Signature`), to the subscribed webhooks, in order, with a 30 s timeout
-//! ([`EmulatorBuilder::delivery_timeout`]) and no retries, like the platform. Every attempt is
-//! logged ([`Emulator::deliveries`], [`DeliveryRecord`]) and one stderr line (via `tracing`)
-//! says how it went, without body, secret or phone number. [`sample`] builds the same bodies
-//! without a server.
+//! play one call ([`Scenario`], or just its [`CallOptions`]) and POST its three events, signed
+//! with each webhook's secret (`X-Signature`), to the subscribed webhooks, in order, with a 30 s
+//! timeout ([`EmulatorBuilder::delivery_timeout`]) and no retries, like the platform. Every
+//! attempt is logged ([`Emulator::deliveries`], [`DeliveryRecord`]) and one stderr line (via
+//! `tracing`) says how it went, without body, secret or phone number. A scenario can drop
+//! deliveries on purpose (as if the receiver had been down: [`DeliveryOutcome::Dropped`] in the
+//! log) and keep its call log `in_progress` for a number of reads ([`Scenario::final_after`],
+//! [`Emulator::finalize_call`]). The bodies come from the models crate's `testkit` feature
+//! ([`atoms_webhook_models::testkit`]), which needs no server; [`sample`] gives them typed.
 //!
 //! Emulator-only routes (same Bearer key as the API; not counted as API operations, never
 //! faulted; answers use the API's envelopes):
@@ -25,14 +35,17 @@
 //! | method | path | body / query | success `data` |
 //! |---|---|---|---|
 //! | POST | `/_emulator/calls` | call options (below) | a [`CallReport`] (`{"callId", "deliveries": [records]}`), once every delivery has ended; HTTP 201 |
+//! | POST | `/_emulator/calls/{callId}/finalize` | none | the call id (404 for an unknown call) |
 //! | GET | `/_emulator/deliveries` | optional `callId`, `webhookId` query filters | array of [`DeliveryRecord`] |
 //! | DELETE | `/_emulator/deliveries` | none | `"Delivery log cleared"` |
 //! | POST | `/_emulator/webhooks/{id}/status` | `{"status": "enabled" \| "disabled"}` | the webhook id |
 //!
 //! Call options: `agentId` (required, 24 hex), and optionally `fromNumber`, `toNumber`,
 //! `direction` (`"outbound"`/`"inbound"`), `callStatus`, `turns` (0 to 200), `callId`,
-//! `variables` (object), `duration` (seconds, 0 to 86400); `null` means the default and unknown
-//! fields are refused. Bad input is a 400 naming every problem.
+//! `variables` (object), `duration` (seconds, 0 to 86400), `seed` (whole number: the same seed
+//! gives the same content), `drop` (`"all"` or an array of event types not to deliver) and
+//! `finalAfter` (reads of the call log that show `in_progress` first); `null` means the
+//! default and unknown fields are refused. Bad input is a 400 naming every problem.
 //!
 //! ```
 //! use atoms_webhook_emulator::{Emulator, Fault, Op};
@@ -57,12 +70,24 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The modules in layers, each importing only those above it in this list (checked by
+// scripts/check-cycles.sh):
+// routes, control, validate, state, scenario, calls, delivery, error (data and engines) ->
+// responses (error bodies, envelopes) -> shared (what every request sees) ->
+// middleware (auth, faults, counters) -> api, admin (handlers) -> server (composition) ->
+// this file (the Emulator handle) -> run (the programs).
 mod admin;
 mod api;
+mod calls;
 mod control;
 mod delivery;
 mod error;
+mod middleware;
+mod responses;
+mod routes;
+pub mod run;
 pub mod sample;
+mod scenario;
 mod server;
 mod shared;
 mod state;
@@ -72,18 +97,20 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atoms_webhook_models::{ids::is_object_id, AgentId, Webhook, WebhookId, WebhookStatus};
+use atoms_webhook_models::{ids::is_object_id, AgentId, CallId, Webhook, WebhookId, WebhookStatus};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
-pub use control::{Fault, Op};
+pub use atoms_webhook_models::testkit::CallOptions;
+pub use control::Fault;
 pub use delivery::{
     CallReport, DeliveryOutcome, DeliveryRecord, DEFAULT_DELIVERY_TIMEOUT, MAX_LOGGED_DELIVERIES,
 };
 pub use error::EmulatorError;
-pub use sample::{CallOptions, Direction};
+pub use routes::Op;
+pub use scenario::Scenario;
 
-use delivery::Deliverer;
+use delivery::{Deliverer, Mode};
 use shared::{Done, DoneGuard, Shared};
 use state::{AgentRecord, State};
 
@@ -168,11 +195,12 @@ impl Emulator {
 
     /// Simulates one call and delivers its three events like the platform: `pre-conversation`,
     /// then `post-conversation`, then `analytics-completed`, each to every enabled webhook
-    /// subscribed to `opts.agent_id` and that event type (an event starts once every delivery
+    /// subscribed to the call's agent and that event type (an event starts once every delivery
     /// of the previous one has ended). Each delivery is one signed POST with the webhook's
     /// custom headers, the builder's [`delivery_timeout`](EmulatorBuilder::delivery_timeout)
-    /// and no retry. Returns when all are done; every attempt is also in
-    /// [`Emulator::deliveries`].
+    /// and no retry, unless the scenario drops it. Returns when all are done; every attempt is
+    /// also in [`Emulator::deliveries`]. The call's log is recorded first (see
+    /// [`Emulator::call_log`]).
     ///
     /// This blocking form runs the deliveries on a thread and runtime of their own and waits
     /// for them, so it works from code without tokio and from a multi-thread runtime (where
@@ -183,7 +211,9 @@ impl Emulator {
     /// When called on a current-thread tokio runtime (the default of `#[tokio::test]`): waiting
     /// there would stop every task of that runtime, receivers included. Use
     /// [`Emulator::simulate_call_async`] there.
-    pub fn simulate_call(&self, opts: CallOptions) -> CallReport {
+    pub fn simulate_call(&self, scenario: impl Into<Scenario>) -> CallReport {
+        let scenario = scenario.into();
+        let opts = &scenario;
         let run = || {
             std::thread::scope(|scope| {
                 let worker = std::thread::Builder::new()
@@ -194,12 +224,9 @@ impl Emulator {
                             .enable_all()
                             .build()
                         {
-                            Ok(runtime) => {
-                                runtime.block_on(delivery::run_call(&self.shared, &opts))
-                            }
-                            Err(e) => delivery::fail_call(
-                                &self.shared,
-                                &opts,
+                            Ok(runtime) => runtime.block_on(self.shared.simulate(opts, Mode::Send)),
+                            Err(e) => self.fail_call(
+                                opts,
                                 &format!("could not start the delivery runtime: {e}"),
                             ),
                         },
@@ -209,11 +236,9 @@ impl Emulator {
                         Ok(report) => report,
                         Err(panic) => std::panic::resume_unwind(panic),
                     },
-                    Err(e) => delivery::fail_call(
-                        &self.shared,
-                        &opts,
-                        &format!("could not start the delivery thread: {e}"),
-                    ),
+                    Err(e) => {
+                        self.fail_call(opts, &format!("could not start the delivery thread: {e}"))
+                    }
                 }
             })
         };
@@ -270,12 +295,47 @@ impl Emulator {
     /// let (body, signature) = got.lock().unwrap()[0].clone();
     /// let event = Verifier::new(secret)?.verify_and_parse(&body, &signature)?;
     /// assert!(matches!(event, WebhookEvent::PostConversation(_)));
-    /// assert_eq!(event.call_id(), Some(&report.call_id));
+    /// assert_eq!(event.call_id().map(|id| id.to_string()), Some(report.call_id.to_string()));
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn simulate_call_async(&self, opts: CallOptions) -> CallReport {
-        delivery::run_call(&self.shared, &opts).await
+    pub async fn simulate_call_async(&self, scenario: impl Into<Scenario>) -> CallReport {
+        self.shared.simulate(&scenario.into(), Mode::Send).await
+    }
+
+    /// Records the call and every delivery as failed with `reason`, sending nothing: for when
+    /// no runtime could be started to send them. The recording itself needs no runtime.
+    fn fail_call(&self, scenario: &Scenario, reason: &str) -> CallReport {
+        let fail = self.shared.simulate(scenario, Mode::Fail(reason));
+        // Nothing in Mode::Fail awaits anything that can be pending.
+        poll_once(fail).unwrap_or_else(|| CallReport {
+            call_id: scenario
+                .call
+                .call_id
+                .clone()
+                .unwrap_or_else(|| CallId::new("")),
+            deliveries: Vec::new(),
+        })
+    }
+
+    /// Makes the call log of `call_id` final now (it showed `in_progress` because of
+    /// [`Scenario::final_after`]); its `updatedAt` becomes now. False when no simulated call
+    /// has this id. Same as `POST /_emulator/calls/{callId}/finalize`.
+    pub fn finalize_call(&self, call_id: &CallId) -> bool {
+        self.shared.calls().finalize(call_id, chrono::Utc::now())
+    }
+
+    /// The call log of `call_id` as `GET /conversation/{callId}` would show it now (its
+    /// `data`), without counting as a read; `None` when no simulated call has this id.
+    pub fn call_log(&self, call_id: &CallId) -> Option<serde_json::Value> {
+        self.shared.calls().peek(call_id)
+    }
+
+    /// The raw query strings of every `GET /conversation` so far, oldest first (at most 1,000):
+    /// for tests that check how a client polls (for example that it never sends
+    /// `sortBy=createdAt`).
+    pub fn conversation_queries(&self) -> Vec<String> {
+        self.shared.queries()
     }
 
     /// Every delivery attempt so far (of every call, from the methods and from
@@ -514,6 +574,16 @@ fn local_addr(
     })
 }
 
+/// Polls a future once with a waker that does nothing: its output when it is ready at once.
+fn poll_once<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,6 +606,7 @@ mod tests {
     fn simulate_call_async_is_send() {
         let emu = Emulator::builder().start_background().unwrap();
         let future = emu.simulate_call_async(CallOptions::new());
+        assert_send(&Scenario::new(CallOptions::new()));
         assert_send(&future);
         drop(future);
         emu.shutdown();

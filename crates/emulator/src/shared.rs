@@ -1,26 +1,37 @@
-//! What the server tasks and the [`Emulator`](crate::Emulator) handle share: the state behind
-//! one mutex, the API key, the delivery engine and its log, and the test controls (hit
-//! counters, fault queues, connection count).
+//! What the server tasks and the [`Emulator`](crate::Emulator) handle share: the state and
+//! the call logs, each behind a mutex, the API key, the delivery engine and its log, and the
+//! test controls (hit counters, fault queues, connection count, call-log queries); and the
+//! simulation of one call, which uses all of them. Below the middleware and the handlers.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use atoms_webhook_models::testkit::SampleCall;
+use atoms_webhook_models::EventType;
 use axum::http::{header, HeaderMap};
 
-use crate::control::{Fault, Op};
-use crate::delivery::Deliverer;
+use crate::calls::CallLogs;
+use crate::control::Fault;
+use crate::delivery::{self, CallReport, Deliverer, Mode};
+use crate::routes::Op;
+use crate::scenario::Scenario;
 use crate::state::State;
+
+/// The most `GET /conversation` queries remembered.
+const MAX_QUERIES: usize = 1_000;
 
 /// Shared by every request handler, through an `Arc`.
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: Mutex<State>,
+    calls: Mutex<CallLogs>,
     api_key: String,
     hits: [AtomicUsize; Op::ALL.len()],
     faults: Mutex<HashMap<Op, VecDeque<Fault>>>,
     connections: AtomicUsize,
+    queries: Mutex<VecDeque<String>>,
     deliverer: Deliverer,
 }
 
@@ -28,12 +39,49 @@ impl Shared {
     pub(crate) fn new(state: State, api_key: String, deliverer: Deliverer) -> Self {
         Self {
             state: Mutex::new(state),
+            calls: Mutex::new(CallLogs::default()),
             api_key,
             hits: Default::default(),
             faults: Mutex::new(HashMap::new()),
             connections: AtomicUsize::new(0),
+            queries: Mutex::new(VecDeque::new()),
             deliverer,
         }
+    }
+
+    /// Plays one call: records its call log, then delivers its events (see
+    /// [`delivery::run_call`]). In [`Mode::Send`] it needs a tokio runtime.
+    pub(crate) async fn simulate(&self, scenario: &Scenario, mode: Mode<'_>) -> CallReport {
+        let call = SampleCall::generate(&scenario.call);
+        {
+            let mut state = self.state();
+            let agent = state.ensure_agent(&call.agent_id).clone();
+            let id = state.new_object_id();
+            drop(state);
+            self.calls().record(id, &call, agent, scenario.final_after);
+        }
+        let targets = |event_type: &EventType| self.state().subscribers(&call.agent_id, event_type);
+        delivery::run_call(&self.deliverer, targets, &call, &scenario.drop, mode).await
+    }
+
+    /// The call logs, locked. Hold the guard only for synchronous work.
+    pub(crate) fn calls(&self) -> MutexGuard<'_, CallLogs> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers the raw query of a `GET /conversation`.
+    pub(crate) fn record_query(&self, query: &str) {
+        let mut queries = self.queries.lock().unwrap_or_else(PoisonError::into_inner);
+        if queries.len() >= MAX_QUERIES {
+            queries.pop_front();
+        }
+        queries.push_back(query.to_owned());
+    }
+
+    /// The raw queries of the `GET /conversation` requests so far, oldest first.
+    pub(crate) fn queries(&self) -> Vec<String> {
+        let queries = self.queries.lock().unwrap_or_else(PoisonError::into_inner);
+        queries.iter().cloned().collect()
     }
 
     /// The delivery engine and log.

@@ -1,10 +1,10 @@
 //! The emulator's in-memory data: webhooks (with secret, custom headers and status),
 //! subscriptions and agents, and every operation on them.
 //!
-//! Everything here is synchronous and free of HTTP: the routes in [`crate::api`] validate the
-//! request, take the lock, call one method, and render the answer. Future features (event
-//! delivery, emulator-only routes) use the same methods, e.g. [`State::subscribers`] to find where
-//! an event goes.
+//! Everything here is synchronous and free of HTTP: the API handlers validate the request,
+//! take the lock, call one method, and render the answer. Event delivery and the
+//! emulator-only routes use the same methods, e.g. [`State::subscribers`] to find where an
+//! event goes.
 
 use std::collections::HashMap;
 
@@ -114,6 +114,12 @@ impl State {
             agents: agents.into_iter().map(|a| (a.id.clone(), a)).collect(),
             ids: IdGen::new(),
         }
+    }
+
+    /// A fresh ObjectId-shaped id (for records other than webhooks and subscriptions, such as
+    /// call logs).
+    pub(crate) fn new_object_id(&mut self) -> String {
+        self.ids.object_id()
     }
 
     // ----- agents -----------------------------------------------------------------------------

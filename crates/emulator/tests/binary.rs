@@ -25,6 +25,16 @@ fn request(addr: &str, method: &str, path: &str, key: &str, body: &str) -> (u16,
     (status, text.split_once("\r\n\r\n").unwrap().1.to_owned())
 }
 
+/// `HOST:PORT` of the URL in the banner.
+fn addr_in(banner: &str) -> String {
+    let start = banner.find("http://").expect("a URL in the banner") + "http://".len();
+    banner[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn serves_logs_safely_and_stops_on_sigterm() {
     let key = "sk-binary-test-key";
@@ -40,14 +50,15 @@ fn serves_logs_safely_and_stops_on_sigterm() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("Atoms emulator listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    let addr = url
-        .strip_prefix("http://127.0.0.1:")
-        .map(|p| format!("127.0.0.1:{p}"))
-        .unwrap();
+    assert!(
+        line.starts_with("Atoms emulator listening on http://127.0.0.1:"),
+        "unexpected first line {line:?}"
+    );
+    assert!(
+        !line.contains(key),
+        "the banner shows a chosen key: {line:?}"
+    );
+    let addr = addr_in(&line);
 
     let create = format!(
         r#"{{"endpoint":"https://example.com/bin","description":"d","events":[{{"agentId":"{AGENT}","eventType":"pre-conversation"}}]}}"#
@@ -109,7 +120,7 @@ fn api_key_comes_from_the_environment() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line.trim_end().rsplit("http://").next().unwrap().to_owned();
+    let addr = addr_in(&line);
     let ok = request(&addr, "GET", "/webhook", "sk-from-env", "").0;
     let default_key = request(&addr, "GET", "/webhook", "test-api-key", "").0;
     let _ = child.kill();

@@ -45,9 +45,9 @@ async fn hits_count_every_attempt_per_operation() {
         (Op::CreateWebhook, 1),
         (Op::UpdateWebhook, 1),
         (Op::DeleteWebhook, 1),
-        (Op::GetSubscriptions, 1),
-        (Op::ReplaceSubscriptions, 1),
-        (Op::ClearSubscriptions, 2),
+        (Op::GetAgentSubscriptions, 1),
+        (Op::ReplaceAgentSubscriptions, 1),
+        (Op::ClearAgentSubscriptions, 2),
     ];
     for (op, n) in expected {
         assert_eq!(c.emu.hits(op), n, "{op}");
@@ -99,7 +99,7 @@ async fn injected_responses_replace_handling_then_stop() {
 
     // A 2xx fault with a non-JSON body, for clients' decode-error paths.
     c.emu.inject(
-        Op::GetSubscriptions,
+        Op::GetAgentSubscriptions,
         Fault::Respond {
             status: 200,
             headers: vec![],
@@ -240,13 +240,7 @@ async fn shutdown_waits_for_the_server_to_stop() {
         .send()
         .await
         .unwrap();
-    let started = Instant::now();
     emu.shutdown();
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
     assert!(
         TcpStream::connect(addr).is_err(),
         "still accepting after shutdown"

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use atoms_webhook_emulator::{
-    CallOptions, CallReport, DeliveryOutcome, DeliveryRecord, Direction, Emulator, Op,
+    CallOptions, CallReport, DeliveryOutcome, DeliveryRecord, Emulator, Op,
 };
 use atoms_webhook_models::{
-    EventType, SigningSecret, Variables, Verifier, WebhookEvent, WebhookId, WebhookStatus,
+    CallDirection, EventType, SigningSecret, Variables, Verifier, WebhookEvent, WebhookId,
+    WebhookStatus,
 };
 use axum::{extract::Request, http::HeaderMap, http::StatusCode, Router};
 use common::*;
@@ -48,8 +49,8 @@ impl Hit {
     }
 }
 
-/// A webhook receiver: records every request (before answering), then waits `delay` and
-/// answers `status` with an empty body.
+/// A webhook receiver: records every request (before answering), then answers `status` with
+/// an empty body, or never answers (`None`).
 struct Receiver {
     url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
@@ -57,10 +58,19 @@ struct Receiver {
 
 impl Receiver {
     async fn start() -> Self {
-        Self::answering(200, Duration::ZERO).await
+        Self::answering(200).await
     }
 
-    async fn answering(status: u16, delay: Duration) -> Self {
+    async fn answering(status: u16) -> Self {
+        Self::with(Some(status)).await
+    }
+
+    /// Records the request and never answers (until the test ends).
+    async fn hanging() -> Self {
+        Self::with(None).await
+    }
+
+    async fn with(status: Option<u16>) -> Self {
         let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
         let keep = hits.clone();
         let app = Router::new().fallback(move |req: Request| {
@@ -74,8 +84,10 @@ impl Receiver {
                     headers: parts.headers,
                     body: body.to_vec(),
                 });
-                tokio::time::sleep(delay).await;
-                StatusCode::from_u16(status).unwrap()
+                match status {
+                    Some(status) => StatusCode::from_u16(status).unwrap(),
+                    None => std::future::pending().await,
+                }
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,12 +101,21 @@ impl Receiver {
     }
 }
 
-/// A URL where nothing listens: a port that was just bound, then released.
-fn closed_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/hook")
+/// A URL where nothing listens: a port bound (so that no one else gets it while the test
+/// runs) but not listening, so that connecting is refused at once.
+struct Closed {
+    _socket: tokio::net::TcpSocket,
+    url: String,
+}
+
+fn closed() -> Closed {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://{}/hook", socket.local_addr().unwrap());
+    Closed {
+        _socket: socket,
+        url,
+    }
 }
 
 fn pairs<'a>(agent: &'a str, events: &[&'a str]) -> Vec<(&'a str, &'a str)> {
@@ -351,7 +372,8 @@ async fn a_disabled_webhook_receives_nothing() {
 #[tokio::test]
 async fn a_receiver_that_is_down_gets_one_error_per_event_and_others_still_receive() {
     let c = Client::start().await;
-    let down = closed_url();
+    let closed = closed();
+    let down = closed.url.clone();
     let rx = Receiver::start().await;
     let down_id = c.create(&down, &pairs(AGENT, &ALL_EVENTS)).await;
     let ok_id = c.create(&rx.url, &pairs(AGENT, &ALL_EVENTS)).await;
@@ -390,9 +412,9 @@ async fn a_receiver_that_is_down_gets_one_error_per_event_and_others_still_recei
 #[tokio::test]
 async fn a_non_2xx_answer_fails_after_one_attempt_and_2xx_counts_as_delivered() {
     let c = Client::start().await;
-    let broken = Receiver::answering(500, Duration::ZERO).await;
-    let moved = Receiver::answering(302, Duration::ZERO).await;
-    let empty = Receiver::answering(204, Duration::ZERO).await;
+    let broken = Receiver::answering(500).await;
+    let moved = Receiver::answering(302).await;
+    let empty = Receiver::answering(204).await;
     let broken_id = c
         .create(&broken.url, &pairs(AGENT, &["post-conversation"]))
         .await;
@@ -428,7 +450,7 @@ async fn a_non_2xx_answer_fails_after_one_attempt_and_2xx_counts_as_delivered() 
 #[tokio::test]
 async fn a_receiver_slower_than_the_delivery_timeout_is_an_error() {
     let c = Client::with(Emulator::builder().delivery_timeout(Duration::from_millis(300))).await;
-    let slow = Receiver::answering(200, Duration::from_secs(5)).await;
+    let slow = Receiver::hanging().await;
     let fast = Receiver::start().await;
     let slow_id = c
         .create(&slow.url, &pairs(AGENT, &["pre-conversation"]))
@@ -447,11 +469,6 @@ async fn a_receiver_slower_than_the_delivery_timeout_is_an_error() {
             reason: "timed out after 300 ms".to_owned()
         }
     );
-    assert!(
-        slow_records[0].elapsed_ms >= 299,
-        "{}",
-        slow_records[0].elapsed_ms
-    );
     assert_eq!(slow.hits().len(), 1, "no retry after a timeout");
     assert_eq!(event_types(&fast.hits()), EventType::ALL.to_vec());
 }
@@ -466,7 +483,7 @@ async fn unanswered_calls_deliver_empty_transcripts() {
             CallOptions::new()
                 .agent_id(AGENT)
                 .call_status("no_answer")
-                .direction(Direction::Inbound),
+                .direction(CallDirection::TelephonyInbound),
         )
         .await;
     let hits = rx.hits();
@@ -801,7 +818,8 @@ fn the_binary_logs_one_line_per_delivery_without_personal_data() {
         .build()
         .unwrap();
     let rx = rt.block_on(Receiver::start());
-    let down = closed_url();
+    let closed = closed();
+    let down = closed.url.clone();
 
     let key = "sk-delivery-log-test";
     let mut child = Command::new(env!("CARGO_BIN_EXE_atoms-webhook-emulator"))
@@ -816,7 +834,11 @@ fn the_binary_logs_one_line_per_delivery_without_personal_data() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line.trim_end().rsplit(' ').next().unwrap().to_owned();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("a URL in the banner")
+        .to_owned();
 
     let outcome = rt.block_on(async {
         let http = http_client();

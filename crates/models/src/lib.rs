@@ -70,6 +70,8 @@ pub mod verify;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod strategies;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use calllog::{CallLog, CallLogPage, Pagination};
 pub use enums::{
