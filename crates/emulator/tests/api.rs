@@ -420,7 +420,7 @@ async fn headers_replace_clear_keep() {
     let snapshot = c.emu.webhooks();
     assert_eq!(
         snapshot[0].custom_headers(),
-        [("X-Tenant", "t1"), ("x-api-key", "k1")].map(|(k, v)| (k.to_owned(), v.to_owned()))
+        [("x-api-key", "k1"), ("X-Tenant", "t1")].map(|(k, v)| (k.to_owned(), v.to_owned()))
     );
 
     // Absent: kept.
