@@ -118,7 +118,7 @@ pub enum InboxCmd {
     /// Process stored deliveries only (for several ingest and worker processes on one
     /// PostgreSQL).
     Work(WorkArgs),
-    /// List stored deliveries, newest first.
+    /// List stored deliveries, oldest first.
     #[command(visible_alias = "ls")]
     List(InboxListArgs),
     /// Show one stored delivery.
@@ -180,6 +180,10 @@ pub struct WorkerArgs {
     /// How long a claim lasts: a crashed worker's deliveries come back after it.
     #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
     pub lease: Duration,
+
+    /// How often an idle worker looks for new or due deliveries.
+    #[arg(long, default_value = "0.2", value_name = "SECS", value_parser = parse_secs)]
+    pub poll: Duration,
 
     /// On Ctrl-C or SIGTERM, how long in-flight work may take to finish.
     #[arg(long, default_value = "10", value_name = "SECS", value_parser = parse_secs)]
