@@ -34,7 +34,6 @@ pub const DELIVERY_ID_HEADER: &str = "x-atoms-delivery-id";
 /// The header numbering the attempt (1 for the first) on a forwarded request.
 pub const DELIVERY_ATTEMPT_HEADER: &str = "x-atoms-delivery-attempt";
 
-
 /// Runs an `inbox` subcommand.
 pub fn run(global: &GlobalArgs, cmd: InboxCmd) -> Result<(), CliError> {
     let rt = runtime()?;
@@ -60,8 +59,9 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, CliError> {
     }
     let path = args.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
     let store = tokio::task::spawn_blocking(move || {
-        SqliteStore::open(&path)
-            .map_err(|e| CliError::failure(format!("cannot open {}: {}", path.display(), chain(&e))))
+        SqliteStore::open(&path).map_err(|e| {
+            CliError::failure(format!("cannot open {}: {}", path.display(), chain(&e)))
+        })
     })
     .await
     .map_err(|e| CliError::failure(format!("opening the inbox failed: {e}")))??;
@@ -96,7 +96,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     let inbox = Inbox::new(receiver, store.clone());
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
-        .map_err(|e| CliError::failure(format!("cannot listen on {}:{}: {e}", args.host, args.port)))?;
+        .map_err(|e| {
+            CliError::failure(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::failure(format!("cannot read the listening address: {e}")))?;
@@ -165,7 +167,13 @@ async fn ingest(
             let rejection = atoms_webhook_receiver::Rejection::TooLarge { limit };
             return reply(inbox.reject(rejection).await.reply());
         }
-        Err(_) => return (axum::http::StatusCode::BAD_REQUEST, "could not read the body\n").into_response(),
+        Err(_) => {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                "could not read the body\n",
+            )
+                .into_response()
+        }
     };
     let done = inbox.ingest(&method, &headers, &bytes).await;
     if let atoms_webhook_receiver::Ingested::Failed(e) = &done {
@@ -194,7 +202,9 @@ fn is_length_limit(e: &axum::Error) -> bool {
 /// `inbox work`.
 async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
     let Some(handler) = handler(global, &args.handler)? else {
-        return Err(CliError::usage("inbox work needs --forward URL or --exec CMD"));
+        return Err(CliError::usage(
+            "inbox work needs --forward URL or --exec CMD",
+        ));
     };
     let store = open_store(&args.store).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -209,8 +219,13 @@ async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
 /// What `--forward` or `--exec` does with one delivery.
 #[derive(Clone)]
 enum Action {
-    Forward { client: reqwest::Client, url: String },
-    Exec { command: String },
+    Forward {
+        client: reqwest::Client,
+        url: String,
+    },
+    Exec {
+        command: String,
+    },
 }
 
 fn handler(global: &GlobalArgs, args: &HandlerArgs) -> Result<Option<Arc<Action>>, CliError> {
@@ -221,7 +236,9 @@ fn handler(global: &GlobalArgs, args: &HandlerArgs) -> Result<Option<Arc<Action>
             .timeout(global.timeout.unwrap_or(DEFAULT_FORWARD_TIMEOUT))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| CliError::failure(format!("cannot build the HTTP client: {}", chain(&e))))?;
+            .map_err(|e| {
+                CliError::failure(format!("cannot build the HTTP client: {}", chain(&e)))
+            })?;
         return Ok(Some(Arc::new(Action::Forward {
             client,
             url: url.clone(),
@@ -256,7 +273,8 @@ impl Action {
                     .header(DELIVERY_ID_HEADER, d.id.as_str())
                     .header(DELIVERY_ATTEMPT_HEADER, d.attempt.to_string());
                 if let Some(signature) = &d.signature {
-                    request = request.header(atoms_webhook_models::SIGNATURE_HEADER, signature.as_str());
+                    request =
+                        request.header(atoms_webhook_models::SIGNATURE_HEADER, signature.as_str());
                 }
                 let response = request.body(d.body).send().await.map_err(|e| {
                     AttemptFailed(format!("forward to {url} failed: {}", one_line(&chain(&e))))
@@ -344,11 +362,9 @@ fn spawn_workers(
                     let _ = stop.wait_for(|s| *s).await;
                 };
                 if let Err(e) = worker.run(stopped).await {
-                    let _ = crate::error::CliError::failure(format!(
-                        "a worker stopped: {}",
-                        chain(&e)
-                    ))
-                    .report();
+                    let _ =
+                        crate::error::CliError::failure(format!("a worker stopped: {}", chain(&e)))
+                            .report();
                 }
             })
         })
@@ -370,12 +386,22 @@ async fn list(global: &GlobalArgs, args: InboxListArgs) -> Result<(), CliError> 
     match args.status {
         Some(status) => {
             for s in status_of(status) {
-                rows.extend(store.list(Some(s), args.limit).await.map_err(|e| store_error(&e))?);
+                rows.extend(
+                    store
+                        .list(Some(s), args.limit)
+                        .await
+                        .map_err(|e| store_error(&e))?,
+                );
             }
             rows.sort_by_key(|d| d.received_at);
             rows.truncate(args.limit as usize);
         }
-        None => rows = store.list(None, args.limit).await.map_err(|e| store_error(&e))?,
+        None => {
+            rows = store
+                .list(None, args.limit)
+                .await
+                .map_err(|e| store_error(&e))?
+        }
     }
     if global.json {
         let items: Vec<Value> = rows.iter().map(delivery_json).collect();
@@ -384,16 +410,32 @@ async fn list(global: &GlobalArgs, args: InboxListArgs) -> Result<(), CliError> 
     if rows.is_empty() {
         return output::line("no deliveries");
     }
-    let mut table = Table::new(&["ID", "STATUS", "EVENT", "CALL", "ATTEMPTS", "RECEIVED", "LAST ERROR"]);
+    let mut table = Table::new(&[
+        "ID",
+        "STATUS",
+        "EVENT",
+        "CALL",
+        "ATTEMPTS",
+        "RECEIVED",
+        "LAST ERROR",
+    ]);
     for d in &rows {
         table.row(vec![
             Cell::plain(d.id.clone()),
             status_cell(d.status),
-            Cell::plain(if d.event_type.is_empty() { "-".to_owned() } else { d.event_type.clone() }),
+            Cell::plain(if d.event_type.is_empty() {
+                "-".to_owned()
+            } else {
+                d.event_type.clone()
+            }),
             Cell::plain(d.call_id.clone().unwrap_or_else(|| "-".to_owned())),
             Cell::plain(d.attempts.to_string()),
             Cell::plain(time(d.received_at)),
-            Cell::plain(d.last_error.as_deref().map_or_else(|| "-".to_owned(), |e| cut(e, 60))),
+            Cell::plain(
+                d.last_error
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), |e| cut(e, 60)),
+            ),
         ]);
     }
     output::print(&table.render(Style::stdout()))
@@ -432,7 +474,11 @@ async fn show(global: &GlobalArgs, args: ShowArgs) -> Result<(), CliError> {
     };
     field(&mut text, "id", d.id.clone());
     field(&mut text, "status", d.status.to_string());
-    field(&mut text, "event", or_dash(Some(d.event_type.clone()).filter(|e| !e.is_empty())));
+    field(
+        &mut text,
+        "event",
+        or_dash(Some(d.event_type.clone()).filter(|e| !e.is_empty())),
+    );
     field(&mut text, "call", or_dash(d.call_id.clone()));
     field(&mut text, "attempts", d.attempts.to_string());
     field(&mut text, "received", time(d.received_at));
@@ -445,7 +491,11 @@ async fn show(global: &GlobalArgs, args: ShowArgs) -> Result<(), CliError> {
     }
     field(&mut text, "last error", or_dash(d.last_error.clone()));
     field(&mut text, "content type", or_dash(d.content_type.clone()));
-    field(&mut text, "body", format!("{} bytes (--body prints it)", d.body.len()));
+    field(
+        &mut text,
+        "body",
+        format!("{} bytes (--body prints it)", d.body.len()),
+    );
     output::print(&text)
 }
 
@@ -489,7 +539,10 @@ async fn replay(global: &GlobalArgs, args: ReplayArgs) -> Result<(), CliError> {
 /// `inbox stats`.
 async fn stats(global: &GlobalArgs, args: StoreArgs) -> Result<(), CliError> {
     let store = open_store(&args).await?;
-    let s = store.stats(SystemTime::now()).await.map_err(|e| store_error(&e))?;
+    let s = store
+        .stats(SystemTime::now())
+        .await
+        .map_err(|e| store_error(&e))?;
     if global.json {
         return output::json_pretty(&stats_json(&s));
     }

@@ -384,8 +384,8 @@ async fn counter_handle(
     let id = header("x-atoms-delivery-id");
     let attempt = header("x-atoms-delivery-attempt").parse().unwrap_or(0);
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let authentic =
-        state.verifier.verify_headers(&headers, &body).is_ok() && parsed["id"].as_str() == Some(&id);
+    let authentic = state.verifier.verify_headers(&headers, &body).is_ok()
+        && parsed["id"].as_str() == Some(&id);
     let mode = match state.mode.load(Ordering::SeqCst) {
         0 => Mode::Accept,
         1 => Mode::Fail,
@@ -394,7 +394,10 @@ async fn counter_handle(
     let hit = Hit {
         id,
         attempt,
-        call_id: parsed["metadata"]["callId"].as_str().unwrap_or_default().to_owned(),
+        call_id: parsed["metadata"]["callId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         event_type: parsed["metadata"]["eventType"]
             .as_str()
             .unwrap_or_default()
@@ -449,8 +452,11 @@ pub async fn senders(
                 let id = delivery_id(prefix, n);
                 // A few deliveries per call, in order, like Atoms sends them.
                 let call = format!("CALL-17000000{:05}-{:06x}", n / 3, prefix);
-                let kind = ["pre-conversation", "post-conversation", "analytics-completed"]
-                    [(n % 3) as usize];
+                let kind = [
+                    "pre-conversation",
+                    "post-conversation",
+                    "analytics-completed",
+                ][(n % 3) as usize];
                 let (body, sig) = delivery(&id, &call, kind);
                 match post(&client, &url, body, &sig).await {
                     Some(s) if (200..300).contains(&s) => {
@@ -549,11 +555,24 @@ pub fn crash(layout: &Layout, prefix: u32) -> (usize, usize) {
     let per = 64 / ingest.len();
     let load: Vec<_> = ingest
         .iter()
-        .map(|p| rt.spawn(senders(p.url.clone(), per, prefix, stop.clone(), acked.clone())))
+        .map(|p| {
+            rt.spawn(senders(
+                p.url.clone(),
+                per,
+                prefix,
+                stop.clone(),
+                acked.clone(),
+            ))
+        })
         .collect();
     // Under load, with some deliveries already forwarded and done.
     wait_for("deliveries answered and forwarded under load", || {
-        (acked.load(Ordering::SeqCst) >= 400 && counter.accepted().len() >= 40).then_some(())
+        let done = || {
+            layout.store.stats()["by_status"]["done"]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        (acked.load(Ordering::SeqCst) >= 400 && done() >= 20).then_some(())
     });
     for p in ingest.into_iter().chain(workers) {
         p.kill();
@@ -572,35 +591,63 @@ pub fn crash(layout: &Layout, prefix: u32) -> (usize, usize) {
     // Nothing runs now: the store is as the kill left it.
     let before = counter.accepted();
     let statuses = layout.store.statuses();
-    let lost: Vec<&String> = sent.acked.iter().filter(|id| !statuses.contains_key(*id)).collect();
-    assert!(lost.is_empty(), "{} deliveries answered 2xx are not in the store: {lost:?}", lost.len());
+    let lost: Vec<&String> = sent
+        .acked
+        .iter()
+        .filter(|id| !statuses.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} deliveries answered 2xx are not in the store: {lost:?}",
+        lost.len()
+    );
     let done_before: Vec<&String> = statuses
         .iter()
         .filter(|(_, s)| s.as_str() == "done")
         .map(|(id, _)| id)
         .collect();
-    assert!(!done_before.is_empty(), "some deliveries were done before the kill");
+    assert!(
+        !done_before.is_empty(),
+        "some deliveries were done before the kill"
+    );
     for id in &done_before {
-        assert!(before.contains_key(*id), "{id} is done but was never forwarded");
+        assert!(
+            before.contains_key(*id),
+            "{id} is done but was never forwarded"
+        );
     }
 
     let (ingest, workers) = layout.start(&counter.url);
-    wait_for("every delivery answered 2xx forwarded after the restart", || {
-        let accepted = counter.accepted();
-        sent.acked.iter().all(|id| accepted.contains_key(id)).then_some(())
+    wait_for(
+        "every delivery answered 2xx forwarded after the restart",
+        || {
+            let accepted = counter.accepted();
+            sent.acked
+                .iter()
+                .all(|id| accepted.contains_key(id))
+                .then_some(())
+        },
+    );
+    wait_for("nothing left pending", || {
+        (unfinished(&layout.store) == 0).then_some(())
     });
-    wait_for("nothing left pending", || (unfinished(&layout.store) == 0).then_some(()));
 
     let after = counter.accepted();
     for id in &done_before {
-        assert_eq!(after[*id], before[*id], "{id} was done before the kill and was forwarded again");
+        assert_eq!(
+            after[*id], before[*id],
+            "{id} was done before the kill and was forwarded again"
+        );
     }
     let again = after
         .iter()
         .filter(|(id, n)| before.get(*id).is_some_and(|b| *n > b))
         .count();
     let hits = counter.hits();
-    assert!(hits.iter().all(|h| h.authentic), "a forward lost its body or signature");
+    assert!(
+        hits.iter().all(|h| h.authentic),
+        "a forward lost its body or signature"
+    );
     assert!(hits.iter().all(|h| h.content_type == "application/json"));
     assert!(hits.iter().all(|h| h.attempt >= 1));
     drop(ingest);
@@ -664,7 +711,9 @@ pub fn postgres_url(test: &str) -> Option<String> {
                 "{test}: ATOMS_TEST_DATABASE_URL is not set and CI=true: the PostgreSQL tests \
                  must run in CI (scripts/with-postgres.sh starts a database)"
             );
-            eprintln!("{test}: skipped, ATOMS_TEST_DATABASE_URL is not set (PostgreSQL tests need it)");
+            eprintln!(
+                "{test}: skipped, ATOMS_TEST_DATABASE_URL is not set (PostgreSQL tests need it)"
+            );
             None
         }
     }
