@@ -59,6 +59,8 @@ mod inbox;
 mod store;
 mod worker;
 
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -76,7 +78,11 @@ pub use crate::worker::{
     WorkerConfig,
 };
 
+#[cfg(feature = "postgres")]
+pub use crate::postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use crate::sqlite::SqliteStore;
+#[cfg(feature = "postgres")]
+pub use tokio_postgres;
 
 pub use atoms_webhook_models as models;

@@ -257,6 +257,12 @@ pub async fn retention(store: Arc<dyn Store>) {
 /// Many workers, events of each call ingested in reverse order, pre-conversation failing once:
 /// each call is still handled pre -> post -> analytics, each delivery done exactly once.
 pub async fn order_per_call(store: Arc<dyn Store>, workers: usize) {
+    order_per_call_shared(store.clone(), vec![store; workers]).await;
+}
+
+/// [`order_per_call`] with each worker on its own store handle (on PostgreSQL: its own
+/// connections, as separate processes would have).
+pub async fn order_per_call_shared(store: Arc<dyn Store>, worker_stores: Vec<Arc<dyn Store>>) {
     let clock = clock();
     let inbox = inbox(&store, &clock);
     let calls = 12;
@@ -272,35 +278,32 @@ pub async fn order_per_call(store: Arc<dyn Store>, workers: usize) {
     }
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let s = seen.clone();
-    let worker = Worker::new(
-        store.clone(),
-        handler_fn(move |d: Delivery| {
-            let call = d.event.call_id().map(|c| c.as_str().to_owned()).unwrap();
-            let rank = event_rank(d.event.event_type().as_str());
-            s.lock()
-                .unwrap()
-                .entry(call)
-                .or_default()
-                .push((rank, d.attempt));
-            async move {
-                tokio::task::yield_now().await;
-                if rank == 0 && d.attempt == 1 {
-                    Err(std::io::Error::other("first attempt of pre fails"))
-                } else {
-                    Ok(())
-                }
+    let handler = Arc::new(handler_fn(move |d: Delivery| {
+        let call = d.event.call_id().map(|c| c.as_str().to_owned()).unwrap();
+        let rank = event_rank(d.event.event_type().as_str());
+        s.lock()
+            .unwrap()
+            .entry(call)
+            .or_default()
+            .push((rank, d.attempt));
+        async move {
+            tokio::task::yield_now().await;
+            if rank == 0 && d.attempt == 1 {
+                Err(std::io::Error::other("first attempt of pre fails"))
+            } else {
+                Ok(())
             }
-        }),
-    )
-    .clock(clock.clone())
-    .batch(4)
-    .backoff(Backoff {
-        base: Duration::ZERO,
-        max: Duration::ZERO,
-    });
+        }
+    }));
     let mut tasks = Vec::new();
-    for _ in 0..workers {
-        let w = worker.clone();
+    for worker_store in worker_stores {
+        let w = Worker::new(worker_store, handler.clone())
+            .clock(clock.clone())
+            .batch(4)
+            .backoff(Backoff {
+                base: Duration::ZERO,
+                max: Duration::ZERO,
+            });
         let st = store.clone();
         let clock = clock.clone();
         tasks.push(tokio::spawn(async move {
