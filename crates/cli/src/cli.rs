@@ -140,6 +140,11 @@ pub struct StoreArgs {
     /// A PostgreSQL URL (postgres://user:pass@host/db) instead of a SQLite file.
     #[arg(long, env = DATABASE_URL_ENV, hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// With --database-url: the PostgreSQL schema of the inbox's tables (created when
+    /// missing), so that several inboxes can share one database.
+    #[arg(long, value_name = "NAME", requires = "database_url")]
+    pub schema: Option<String>,
 }
 
 /// What workers do with each delivery.

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use atoms_webhook_receiver::{
-    handler_fn, Backoff, Delivery, HandlerError, Inbox, Receiver, SqliteStore, Stats, Status,
-    Store, StoredDelivery, Worker,
+    handler_fn, Backoff, Delivery, HandlerError, Inbox, PgStore, Receiver, SqliteStore, Stats,
+    Status, Store, StoredDelivery, Worker,
 };
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
@@ -55,7 +55,7 @@ pub fn run(global: &GlobalArgs, cmd: InboxCmd) -> Result<(), CliError> {
 /// Opens the inbox named by `--db` / `--database-url`.
 async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, CliError> {
     if let Some(url) = &args.database_url {
-        return open_postgres(url).await;
+        return open_postgres(url, args.schema.as_deref()).await;
     }
     let path = args.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
     let store = tokio::task::spawn_blocking(move || {
@@ -68,10 +68,14 @@ async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>, CliError> {
     Ok(Arc::new(store))
 }
 
-async fn open_postgres(_url: &str) -> Result<Arc<dyn Store>, CliError> {
-    Err(CliError::usage(
-        "--database-url: this build has no PostgreSQL inbox yet (use --db)",
-    ))
+async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Arc<dyn Store>, CliError> {
+    let store = match schema {
+        Some(schema) => PgStore::connect_in_schema(url, schema).await,
+        None => PgStore::connect(url).await,
+    }
+    // The URL may hold a password: the message names the database by its role only.
+    .map_err(|e| CliError::failure(format!("cannot open the PostgreSQL inbox: {}", chain(&e))))?;
+    Ok(Arc::new(store))
 }
 
 fn store_error(e: &atoms_webhook_receiver::StoreError) -> CliError {

@@ -172,14 +172,23 @@ pub fn inbox_json(args: &[&str]) -> Value {
 #[derive(Clone, Debug)]
 pub enum StoreAt {
     Sqlite(PathBuf),
-    Postgres(String),
+    /// A database URL and the schema of this test's inbox in it.
+    Postgres {
+        url: String,
+        schema: String,
+    },
 }
 
 impl StoreAt {
     pub fn args(&self) -> Vec<String> {
         match self {
             StoreAt::Sqlite(p) => vec!["--db".into(), p.display().to_string()],
-            StoreAt::Postgres(url) => vec!["--database-url".into(), url.clone()],
+            StoreAt::Postgres { url, schema } => vec![
+                "--database-url".into(),
+                url.clone(),
+                "--schema".into(),
+                schema.clone(),
+            ],
         }
     }
 
@@ -555,11 +564,13 @@ pub fn crash(layout: &Layout, prefix: u32) -> (usize, usize) {
     let per = 64 / ingest.len();
     let load: Vec<_> = ingest
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
+            // Each pool its own ids.
             rt.spawn(senders(
                 p.url.clone(),
                 per,
-                prefix,
+                prefix + 0x1000 * i as u32,
                 stop.clone(),
                 acked.clone(),
             ))
