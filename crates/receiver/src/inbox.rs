@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
 
 use crate::core::{Outcome, Receiver, Rejection, Reply};
 use crate::store::{Inserted, NewDelivery, Store, StoreError};
@@ -77,6 +78,7 @@ impl Ingested {
 pub struct Inbox {
     receiver: Receiver,
     store: Arc<dyn Store>,
+    wake: Option<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -90,7 +92,19 @@ impl std::fmt::Debug for Inbox {
 impl Inbox {
     /// An inbox: `receiver` decides, `store` keeps.
     pub fn new(receiver: Receiver, store: Arc<dyn Store>) -> Self {
-        Self { receiver, store }
+        Self {
+            receiver,
+            store,
+            wake: None,
+        }
+    }
+
+    /// Wakes a worker of this process (one waiting on the same `Notify` with
+    /// [`Worker::wake_on`](crate::Worker::wake_on)) after each new delivery is stored, so it
+    /// does not wait for its poll interval.
+    pub fn wake(mut self, notify: Arc<Notify>) -> Self {
+        self.wake = Some(notify);
+        self
     }
 
     /// The receive core.
@@ -146,7 +160,12 @@ impl Inbox {
         };
         let id = delivery.id.clone();
         match self.store.ingest(delivery).await {
-            Ok(Inserted::New) => Ingested::Stored { id },
+            Ok(Inserted::New) => {
+                if let Some(wake) = &self.wake {
+                    wake.notify_one();
+                }
+                Ingested::Stored { id }
+            }
             Ok(Inserted::Duplicate) => Ingested::Duplicate { id },
             Err(e) => Ingested::Failed(e),
         }

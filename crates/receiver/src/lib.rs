@@ -14,8 +14,8 @@
 //! - **Workers** ([`Worker`]): at least once, in order per call (pre -> post -> analytics),
 //!   leases that come back when a worker dies, capped exponential backoff, dead letters and
 //!   replay.
-//! - **axum** (feature `axum`): the `VerifiedEvent` extractor and the tower `InboxService` /
-//!   `InboxLayer`.
+//! - **axum** (feature `axum`, module `axum`): the `VerifiedEvent` extractor and the tower
+//!   `InboxService` / `InboxLayer`.
 //!
 //! Time is injected everywhere ([`Clock`], [`Sleeper`]) so tests never wait.
 //!
@@ -59,6 +59,8 @@ mod inbox;
 mod store;
 mod worker;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -86,3 +88,8 @@ pub use crate::sqlite::SqliteStore;
 pub use tokio_postgres;
 
 pub use atoms_webhook_models as models;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "axum", feature = "sqlite"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -69,7 +69,18 @@ enum Job {
     Count(String, oneshot::Sender<Result<(), StoreError>>),
 }
 
-/// The PostgreSQL inbox. Needs a tokio runtime (its connections run as tasks).
+/// The shared inbox on PostgreSQL: several ingest and worker processes on one database.
+/// Needs a tokio runtime (its connections run as tasks).
+///
+/// - **Durability**: an ingest is answered once its transaction has committed.
+/// - **Group commit**: one writer task per store takes every ingest waiting (up to 1024) and
+///   writes them with one multi-row `INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id` in
+///   one transaction; the ids not returned are duplicates.
+/// - **Claims** use `FOR UPDATE SKIP LOCKED`: workers in different processes never wait on
+///   each other's rows; per-call order is checked in the same statement.
+/// - **Migrations** are owned by the crate (`schema_version` table), serialized across
+///   processes by an advisory lock.
+/// - Connections are plain TCP (`NoTls`): use it on a private network or loopback.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), atoms_webhook_receiver::StoreError> {

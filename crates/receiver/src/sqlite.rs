@@ -64,8 +64,21 @@ type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// savepoint is rolled back otherwise) and how to answer once the batch is committed.
 type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> (bool, Reply) + Send>;
 
-/// The SQLite inbox. Cheap to share behind an `Arc`; dropping the last handle stops the
-/// writer thread once its queue is empty.
+/// The embedded inbox: one SQLite file (bundled SQLite). Share it behind an `Arc`; dropping
+/// it stops the writer thread once its queue is empty. Other processes (the CLI's
+/// `inbox list`) may open the same file at the same time.
+///
+/// **Durability**: WAL mode with `synchronous=FULL`, so a commit returns only after the WAL is
+/// fsync'd: a delivery answered 2xx survives a crash of the process or of the machine.
+///
+/// **Group commit**: one writer thread owns the connection. Every operation is a job sent to it
+/// over a channel; the thread takes all the jobs waiting (up to 1024), runs each in its own
+/// savepoint of one transaction, commits once, and only then answers each caller. Concurrent
+/// ingests share one fsync instead of paying one each ([`SqliteStore::transactions`] counts
+/// the commits).
+///
+/// **Migrations**: the crate owns the schema (a `schema_version` table); opening a file
+/// migrated by a newer version fails with [`StoreError::SchemaTooNew`].
 ///
 /// ```
 /// use std::time::SystemTime;

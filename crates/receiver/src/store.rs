@@ -442,8 +442,11 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
 }
 
-/// Counter names kept beside the deliveries.
+/// Counter names kept beside the deliveries (used by the store implementations).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const DUPLICATES: &str = "duplicates";
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const UNPARSEABLE: &str = "unparseable";
 /// Prefix of the rejection counters (`rejected.bad_signature`, ...).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const REJECTED_PREFIX: &str = "rejected.";

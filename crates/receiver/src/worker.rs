@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atoms_webhook_models::WebhookEvent;
+use tokio::sync::Notify;
 
 use crate::clock::{BoxFuture, Clock, Sleeper, SystemClock, TokioSleeper};
 use crate::store::{Claimed, Store, StoreError};
@@ -204,6 +205,7 @@ pub struct Worker {
     config: WorkerConfig,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
+    wake: Option<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -224,7 +226,15 @@ impl Worker {
             config: WorkerConfig::default(),
             clock: Arc::new(SystemClock),
             sleeper: Arc::new(TokioSleeper),
+            wake: None,
         }
+    }
+
+    /// Ends an idle wait early when `notify` is notified (by an [`Inbox`](crate::Inbox) of the
+    /// same process, see [`Inbox::wake`](crate::Inbox::wake)).
+    pub fn wake_on(mut self, notify: Arc<Notify>) -> Self {
+        self.wake = Some(notify);
+        self
     }
 
     /// Replaces the whole configuration.
@@ -376,9 +386,16 @@ impl Worker {
                 Err(StoreError::Closed) => return Err(StoreError::Closed),
                 Err(_) => self.config.poll_interval,
             };
+            let woken = async {
+                match &self.wake {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 () = self.sleeper.sleep(delay) => {}
+                () = woken => {}
             }
         }
     }

@@ -66,6 +66,7 @@ suite!(
     stats,
     replay_window,
     concurrent_ingest(300),
+    wakeup,
 );
 
 /// Two ingest handles and three worker handles (separate connections, as separate processes

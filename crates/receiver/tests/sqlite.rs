@@ -42,6 +42,7 @@ suite!(
     stats,
     replay_window,
     concurrent_ingest(300),
+    wakeup,
 );
 
 /// Ingests wait for the commit: while another connection holds the write lock, no ingest is

@@ -560,3 +560,45 @@ pub async fn concurrent_ingest(store: Arc<dyn Store>, n: usize) {
     let stats = store.stats(clock.now()).await.unwrap();
     assert_eq!(stats.count(Status::Pending), n as u64);
 }
+
+/// An idle worker whose sleep never ends is woken by the inbox of its process when a delivery
+/// is stored.
+pub async fn wakeup(store: Arc<dyn Store>) {
+    struct Forever;
+    impl atoms_webhook_receiver::Sleeper for Forever {
+        fn sleep(&self, _d: Duration) -> atoms_webhook_receiver::BoxFuture<'static, ()> {
+            Box::pin(std::future::pending())
+        }
+    }
+    let clock = clock();
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let inbox = inbox(&store, &clock).wake(notify.clone());
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<String>();
+    let done_tx = Arc::new(Mutex::new(Some(done_tx)));
+    let worker = Worker::new(
+        store.clone(),
+        handler_fn(move |d: Delivery| {
+            if let Some(tx) = done_tx.lock().unwrap().take() {
+                let _ = tx.send(d.id.clone());
+            }
+            async { Ok::<(), std::io::Error>(()) }
+        }),
+    )
+    .clock(clock.clone())
+    .sleeper(Forever)
+    .wake_on(notify);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        worker
+            .run(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    let id = object_id(t0(), 500);
+    let b = body(0, &id, "CALL-wake");
+    inbox.ingest(&Method::POST, &headers(&b), &b).await;
+    assert_eq!(done_rx.await.unwrap(), id);
+    stop_tx.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
