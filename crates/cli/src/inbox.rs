@@ -9,14 +9,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use atoms_webhook_receiver::axum::InboxService;
 use atoms_webhook_receiver::{
     handler_fn, Backoff, Delivery, HandlerError, Inbox, PgStore, Receiver, SqliteStore, Stats,
     Status, Store, StoredDelivery, Worker,
 };
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Method};
-use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
@@ -97,7 +94,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         handler(global, &args.handler)?
     };
     let store = open_store(&args.store).await?;
-    let inbox = Inbox::new(receiver, store.clone());
+    // New deliveries wake this process's idle workers at once.
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let inbox = Inbox::new(receiver, store.clone()).wake(wake.clone());
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| {
@@ -109,14 +108,11 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = match handler {
-        Some(h) => spawn_workers(&store, h, &args.worker, &stop_rx),
+        Some(h) => spawn_workers(&store, h, &args.worker, &stop_rx, Some(&wake)),
         None => Vec::new(),
     };
-    let router = axum::Router::new()
-        .fallback(ingest)
-        // The limit is the receive core's, applied while reading.
-        .layer(DefaultBodyLimit::disable())
-        .with_state(Arc::new(inbox));
+    // Every path: the library's service reads (within the limit), verifies, stores, answers.
+    let router = axum::Router::new().fallback_service(InboxService::new(inbox));
     output::line(format!("listening on http://{addr}"))?;
     if workers.is_empty() {
         output::line("receiving only: deliveries are stored, not processed")?;
@@ -154,55 +150,6 @@ async fn finish(
     }
 }
 
-/// Every request: the receive core and the store decide; the answer is 2xx only once stored.
-async fn ingest(
-    State(inbox): State<Arc<Inbox>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    if let Err(rejection) = inbox.receiver().check_head(&method, &headers) {
-        return reply(inbox.reject(rejection).await.reply());
-    }
-    let limit = inbox.receiver().max_body_len();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(e) if is_length_limit(&e) => {
-            let rejection = atoms_webhook_receiver::Rejection::TooLarge { limit };
-            return reply(inbox.reject(rejection).await.reply());
-        }
-        Err(_) => {
-            return (
-                axum::http::StatusCode::BAD_REQUEST,
-                "could not read the body\n",
-            )
-                .into_response()
-        }
-    };
-    let done = inbox.ingest(&method, &headers, &bytes).await;
-    if let atoms_webhook_receiver::Ingested::Failed(e) = &done {
-        tracing::warn!(error = %e, "a delivery could not be stored");
-    }
-    reply(done.reply())
-}
-
-fn reply(r: atoms_webhook_receiver::Reply) -> Response {
-    let (parts, body) = r.to_response().into_parts();
-    Response::from_parts(parts, Body::from(body))
-}
-
-/// True when reading stopped because the body went over the limit.
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
-}
-
 /// `inbox work`.
 async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
     let Some(handler) = handler(global, &args.handler)? else {
@@ -212,7 +159,7 @@ async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
     };
     let store = open_store(&args.store).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = spawn_workers(&store, handler, &args.worker, &stop_rx);
+    let workers = spawn_workers(&store, handler, &args.worker, &stop_rx, None);
     output::line(format!("processing with {} workers", workers.len()))?;
     stop_signal().await;
     let _ = stop_tx.send(true);
@@ -342,6 +289,7 @@ fn spawn_workers(
     action: Arc<Action>,
     args: &WorkerArgs,
     stop: &watch::Receiver<bool>,
+    wake: Option<&Arc<tokio::sync::Notify>>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     (0..args.workers)
         .map(|_| {
@@ -360,6 +308,10 @@ fn spawn_workers(
                 max: args.max_backoff.max(args.backoff),
             })
             .poll_interval(args.poll);
+            let worker = match wake {
+                Some(w) => worker.wake_on(w.clone()),
+                None => worker,
+            };
             let mut stop = stop.clone();
             tokio::spawn(async move {
                 let stopped = async move {
