@@ -8,7 +8,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use atoms_webhook_models::Verifier;
+use atoms_webhook_models::{SigningSecret, Verifier};
+use atoms_webhook_receiver::axum::{InboxService, VerifiedEvent};
+use atoms_webhook_receiver::{Inbox, Receiver, SqliteStore, Store};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -67,6 +69,28 @@ impl Drop for Background {
             let _ = thread.join();
         }
     }
+}
+
+/// The durable inbox on SQLite (the library's `InboxService` on every path), and its store.
+pub fn inbox(db: &Path, secret: SigningSecret) -> Result<(Router, Arc<dyn Store>), BoxError> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db)?);
+    let inbox = Inbox::new(Receiver::new(secret)?, store.clone());
+    Ok((
+        Router::new().fallback_service(InboxService::new(inbox)),
+        store,
+    ))
+}
+
+/// The receive core alone: the `VerifiedEvent` extractor (raw body within the limit, verify,
+/// parse) in front of a handler that answers 200.
+pub fn verified(secret: SigningSecret) -> Result<Router, BoxError> {
+    async fn hook(VerifiedEvent(event): VerifiedEvent) -> StatusCode {
+        drop(std::hint::black_box(event));
+        StatusCode::OK
+    }
+    Ok(Router::new()
+        .fallback(hook)
+        .with_state(Receiver::new(secret)?))
 }
 
 /// A bare axum handler: reads the body and answers 200, nothing else.
@@ -215,7 +239,6 @@ impl Drop for PythonReceiver {
 mod tests {
     use super::*;
     use crate::ingest::{client, closed_loop, Deliveries};
-    use atoms_webhook_models::SigningSecret;
 
     #[test]
     fn the_naive_receiver_stores_every_delivery_it_answers() {
@@ -245,5 +268,22 @@ mod tests {
         });
         assert_eq!(status, 401);
         drop(server);
+
+        // The inbox and the extractor answer the same deliveries with 200.
+        let (router, store) = inbox(&dir.path().join("inbox.db"), secret.clone()).unwrap();
+        let server = Background::serve(router, 1).unwrap();
+        let verified = Background::serve(verified(secret).unwrap(), 1).unwrap();
+        let bare = Background::serve(bare(), 1).unwrap();
+        let before = d.made();
+        rt.block_on(closed_loop(&c, server.url(), &d, 1)).unwrap();
+        let stats = rt
+            .block_on(store.stats(std::time::SystemTime::now()))
+            .unwrap();
+        assert_eq!(
+            stats.count(atoms_webhook_receiver::Status::Pending),
+            d.made() - before
+        );
+        rt.block_on(closed_loop(&c, verified.url(), &d, 1)).unwrap();
+        rt.block_on(closed_loop(&c, bare.url(), &d, 1)).unwrap();
     }
 }

@@ -7,7 +7,8 @@ The baseline of `ingest_vs_python` in `cargo xtask compare`: the standard librar
 ThreadingHTTPServer (one thread per connection), the signature checked as the Atoms Webhooks
 guide shows (hmac + compare_digest on the raw body), the body parsed with the official SDK's
 pydantic models (smallestai) when they import, else json.loads, and stored with sqlite3 in WAL
-mode with synchronous=FULL, one transaction per request, before answering 200. A delivery id
+mode with synchronous=FULL, one transaction per request (one writer at a time), before
+answering 200. A delivery id
 seen before is answered 200 and not stored again (INSERT OR IGNORE), as the inbox does.
 
 Prints `listening on http://HOST:PORT` on stdout once it accepts connections; stops on SIGTERM
@@ -65,6 +66,9 @@ def parse(body):
 
 def make_handler(db_path, secrets):
     local = threading.local()
+    # One writer at a time, as SQLite allows anyway: without it the threads would meet in
+    # SQLite's busy handler, which sleeps (the Rust naive receiver holds a mutex the same way).
+    write_lock = threading.Lock()
 
     def connection():
         conn = getattr(local, "conn", None)
@@ -107,16 +111,17 @@ def make_handler(db_path, secrets):
             except Exception:  # noqa: BLE001 - any parse failure is a 400 here
                 return self.answer(400, "unparseable")
             conn = connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(
-                    "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
-                    (delivery_id, time.time(), kind, call_id, signature, body),
-                )
-                conn.execute("COMMIT")
-            except Exception:
-                conn.execute("ROLLBACK")
-                return self.answer(500, "store failed")
+            with write_lock:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+                        (delivery_id, time.time(), kind, call_id, signature, body),
+                    )
+                    conn.execute("COMMIT")
+                except Exception:  # noqa: BLE001 - any store failure is a 500
+                    conn.execute("ROLLBACK")
+                    return self.answer(500, "store failed")
             return self.answer(200, "stored")
 
     return Handler

@@ -444,6 +444,9 @@ fn receive(
     let verifier = || Verifier::new(secret.clone());
 
     progress("receive: durable ingest, 64 senders, 14 KB deliveries");
+    let (inbox_router, inbox_store) =
+        receivers::inbox(&dir.path().join("inbox.db"), secret.clone())?;
+    let inbox = Background::serve(inbox_router, 2)?;
     let naive = Background::serve(
         receivers::naive(&dir.path().join("naive.db"), verifier()?)?,
         2,
@@ -458,9 +461,13 @@ fn receive(
         None => None,
     };
     // Every contender answers one delivery before the clock starts.
-    for url in [Some(naive.url()), python_rx.as_ref().map(|p| p.url())]
-        .into_iter()
-        .flatten()
+    for url in [
+        Some(inbox.url()),
+        Some(naive.url()),
+        python_rx.as_ref().map(|p| p.url()),
+    ]
+    .into_iter()
+    .flatten()
     {
         rt.block_on(ingest::post(&client, url, &deliveries))?;
     }
@@ -472,32 +479,70 @@ fn receive(
                 .expect("every delivery is answered 2xx")
         }
     };
+    let mut inbox_run = load(inbox.url().to_owned());
     let mut naive_run = load(naive.url().to_owned());
-    let (naive_stats, python_stats) = match &python_rx {
+    let (inbox_stats, naive_stats, python_stats) = match &python_rx {
         Some(p) => {
             let mut python_run = load(p.url().to_owned());
-            let s = ingest_plan.interleaved(SENDERS as f64, &mut [&mut naive_run, &mut python_run]);
-            (s[0], Some(s[1]))
+            let s = ingest_plan.interleaved(
+                SENDERS as f64,
+                &mut [&mut inbox_run, &mut naive_run, &mut python_run],
+            );
+            (s[0], s[1], Some(s[2]))
         }
-        None => (ingest_plan.rate(SENDERS as f64, &mut naive_run), None),
+        None => {
+            let s = ingest_plan.interleaved(SENDERS as f64, &mut [&mut inbox_run, &mut naive_run]);
+            (s[0], s[1], None)
+        }
     };
-    let stored = receivers::stored_rows(&dir.path().join("naive.db"))?;
-    if stored == 0 {
+    if receivers::stored_rows(&dir.path().join("naive.db"))? == 0 {
         return Err("the naive receiver stored nothing".into());
+    }
+    let stats = rt.block_on(inbox_store.stats(std::time::SystemTime::now()))?;
+    if stats.count(atoms_webhook_receiver::Status::Pending) == 0 {
+        return Err("the inbox stored nothing".into());
     }
     drop(naive);
     drop(python_rx);
+
+    progress("receive: the inbox at a fixed 1,000 deliveries/s");
+    let count = if plan.rounds < 10 { 1000 } else { 5000 };
+    let latency = rt.block_on(ingest::fixed_rate(
+        &client,
+        inbox.url(),
+        &deliveries,
+        ingest::FIXED_RATE,
+        count,
+    ))?;
+    drop(inbox);
+
+    progress("receive: the receive core (VerifiedEvent) against a bare axum handler");
+    let verified = Background::serve(receivers::verified(secret.clone())?, 2)?;
+    let bare = Background::serve(receivers::bare(), 2)?;
+    for url in [verified.url(), bare.url()] {
+        rt.block_on(ingest::post(&client, url, &deliveries))?;
+    }
+    let mut verified_run = load(verified.url().to_owned());
+    let mut bare_run = load(bare.url().to_owned());
+    let (receiver, bare_stats) =
+        plan.longer(2)
+            .paired(SENDERS as f64, &mut verified_run, &mut bare_run);
+    drop(verified);
+    drop(bare);
 
     Ok(Receive {
         senders: SENDERS,
         body_bytes,
         ingest: Ingest {
-            inbox: None,
+            inbox: Some(inbox_stats),
             naive: naive_stats,
             python: python_stats,
         },
-        core: None,
-        latency: None,
+        core: Some(Core {
+            receiver,
+            bare: bare_stats,
+        }),
+        latency: Some(latency),
     })
 }
 
