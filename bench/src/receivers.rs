@@ -248,7 +248,7 @@ mod tests {
         let router = naive(&db, Verifier::new(secret.clone()).unwrap()).unwrap();
         let server = Background::serve(router, 1).unwrap();
         let template = crate::payload::load_default().unwrap().pop().unwrap().body;
-        let d = Arc::new(Deliveries::new(template, secret).unwrap());
+        let d = Arc::new(Deliveries::new(template, secret.clone()).unwrap());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
