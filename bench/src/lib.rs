@@ -1,5 +1,6 @@
 //! Shared parts of the atoms-webhook benchmarks: the payloads, a small timing harness (median of
-//! rounds after a warm-up), the raw-client baselines and the emulator set-up.
+//! rounds after a warm-up), the raw-client baselines, the emulator set-up, and the receive side:
+//! a load generator of signed deliveries and the receivers the inbox is compared with.
 //!
 //! Two consumers: the criterion benches (`cargo bench -p atoms-webhook-bench`) and the `measure`
 //! binary that `cargo xtask compare` runs in release mode next to the official Python SDK.
@@ -7,8 +8,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ingest;
 pub mod payload;
 pub mod raw;
+pub mod receivers;
 pub mod server;
 pub mod timing;
 

@@ -115,6 +115,28 @@ impl Plan {
         (Stats::of(&ra), Stats::of(&rb))
     }
 
+    /// Measures several figures meant to be divided by each other, interleaving their rounds
+    /// (rotating which goes first), as [`Plan::paired`] does for two.
+    pub fn interleaved(
+        &self,
+        units: f64,
+        runs: &mut [&mut dyn FnMut(u64) -> Duration],
+    ) -> Vec<Stats> {
+        let counts: Vec<u64> = runs
+            .iter_mut()
+            .map(|run| self.calibrate(&mut |n| run(n)))
+            .collect();
+        let k = runs.len();
+        let mut rates = vec![Vec::with_capacity(self.rounds); k];
+        for round in 0..self.rounds {
+            for j in 0..k {
+                let i = (round + j) % k;
+                rates[i].push(rate_of(counts[i], units, runs[i](counts[i])));
+            }
+        }
+        rates.iter().map(|r| Stats::of(r)).collect()
+    }
+
     /// Warms up, then finds the iteration count of one round.
     fn calibrate(&self, run: &mut impl FnMut(u64) -> Duration) -> u64 {
         let started = Instant::now();
@@ -178,6 +200,23 @@ mod tests {
         assert_eq!(s.rounds, 3);
         assert!((s.median - 2_000_000.0).abs() < 1.0, "{s:?}");
         assert!(calls > 3 * 4000, "{calls}");
+    }
+
+    #[test]
+    fn interleaved_runs_every_side_every_round() {
+        let plan = Plan {
+            rounds: 3,
+            round_time: Duration::from_millis(1),
+            warmup: Duration::ZERO,
+        };
+        let mut a = |n| Duration::from_nanos(100 * n);
+        let mut b = |n| Duration::from_nanos(300 * n);
+        let mut c = |n| Duration::from_nanos(200 * n);
+        let s = plan.interleaved(1.0, &mut [&mut a, &mut b, &mut c]);
+        assert_eq!(s.len(), 3);
+        assert!(s.iter().all(|s| s.rounds == 3));
+        assert!((s[0].median / s[1].median - 3.0).abs() < 1e-9);
+        assert!((s[0].median / s[2].median - 2.0).abs() < 1e-9);
     }
 
     #[test]

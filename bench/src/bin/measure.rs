@@ -1,7 +1,7 @@
 //! `measure`: the Rust side of `cargo xtask compare`, run in release mode.
 //!
 //! ```text
-//! measure [--quick] [--serve] [--payload PATH]...
+//! measure [--quick] [--serve] [--payload PATH]... [--python PYTHON] [--receive-only]
 //! ```
 //!
 //! Measures parse (typed and `Value`), serialize, verify (and raw SHA-256) on the payloads, then
@@ -10,17 +10,28 @@
 //! 64 requests in flight, and counts the TCP connections of 1,000 sequential calls per fresh
 //! client. Prints one JSON line on stdout; progress goes to stderr.
 //!
+//! Then the receive figures (`receive`): 64 concurrent senders post signed ~14 KB deliveries
+//! on loopback to the durable inbox on SQLite, to a naive receiver that commits each request in
+//! its own SQLite transaction with the same durability, and (with `--python`, the interpreter
+//! that has the official SDK) to `scripts/python/receiver.py`, deliveries/s; the receive core in
+//! axum against a bare axum handler, requests/s; the time to the 2xx at a fixed 1,000
+//! deliveries/s. The databases live in a temporary folder under `target/` (a disk, so that
+//! fsync costs what it costs). `--receive-only` measures only these and prints `{"receive":..}`.
+//!
 //! With `--serve`, the JSON also names the emulator (`server`: url, API key, webhook id) and the
 //! emulator keeps serving until standard input is closed, so that the Python SDK can be measured
 //! against the same server.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use atoms_webhook_bench::ingest::{self, closed_loop, Deliveries, SENDERS};
 use atoms_webhook_bench::payload::{self, VERIFY_SIZES};
+use atoms_webhook_bench::receivers::{self, Background, PythonReceiver};
 use atoms_webhook_bench::server::{Server, API_KEY};
 use atoms_webhook_bench::timing::{time_n, Plan, Stats};
 use atoms_webhook_bench::BoxError;
@@ -35,13 +46,16 @@ const CONCURRENCY: u64 = 64;
 /// Sequential calls whose TCP connections are counted.
 const CONNECTION_CALLS: usize = 1000;
 
-const USAGE: &str = "usage: measure [--quick] [--serve] [--payload PATH]...";
+const USAGE: &str =
+    "usage: measure [--quick] [--serve] [--payload PATH]... [--python PYTHON] [--receive-only]";
 
 #[derive(Debug, Default)]
 struct Args {
     quick: bool,
     serve: bool,
     payloads: Vec<PathBuf>,
+    python: Option<PathBuf>,
+    receive_only: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -50,6 +64,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         match arg.as_str() {
             "--quick" => out.quick = true,
             "--serve" => out.serve = true,
+            "--receive-only" => out.receive_only = true,
+            "--python" => out.python = Some(args.next().ok_or("`--python` needs a path")?.into()),
             "--payload" => out
                 .payloads
                 .push(args.next().ok_or("`--payload` needs a path")?.into()),
@@ -69,8 +85,35 @@ struct Report {
     verify: Vec<VerifyFigure>,
     requests: Requests,
     connections_per_1000_calls: Connections,
+    receive: Receive,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<ServerInfo>,
+}
+
+/// The receive figures.
+#[derive(Serialize)]
+struct Receive {
+    senders: usize,
+    body_bytes: usize,
+    /// Deliveries/s, answered 2xx once durable.
+    ingest: Ingest,
+    /// Requests/s: the receive core (verify + parse) in axum, and a bare axum handler.
+    core: Option<Core>,
+    /// The inbox at a fixed rate: time to the 2xx.
+    latency: Option<ingest::Latency>,
+}
+
+#[derive(Serialize)]
+struct Ingest {
+    inbox: Option<Stats>,
+    naive: Stats,
+    python: Option<Stats>,
+}
+
+#[derive(Serialize)]
+struct Core {
+    receiver: Stats,
+    bare: Stats,
 }
 
 /// Events per second.
@@ -150,6 +193,13 @@ fn run(args: &Args) -> Result<(), BoxError> {
     } else {
         payload::load(&args.payloads)?
     };
+    if args.receive_only {
+        let receive = receive(plan, &payloads, args.python.as_deref())?;
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer(&mut stdout, &serde_json::json!({ "receive": receive }))?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
 
     progress("parse and serialize");
     let mut parse = Vec::new();
@@ -223,6 +273,8 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let server = Server::start()?;
     let (requests, connections) = clients(&server, plan.longer(2))?;
 
+    let receive = receive(plan, &payloads, args.python.as_deref())?;
+
     let report = Report {
         quick: args.quick,
         rounds: plan.rounds,
@@ -231,6 +283,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
         verify,
         requests,
         connections_per_1000_calls: connections,
+        receive,
         server: args.serve.then(|| ServerInfo {
             url: server.url(),
             api_key: API_KEY,
@@ -362,6 +415,135 @@ fn clients(server: &Server, plan: Plan) -> Result<(Requests, Connections), BoxEr
             async_sdk: async_connections,
         },
     ))
+}
+
+/// The receive figures (see the module's documentation).
+fn receive(
+    plan: Plan,
+    payloads: &[payload::Payload],
+    python: Option<&Path>,
+) -> Result<Receive, BoxError> {
+    let template = payloads
+        .iter()
+        .find(|p| p.name == payload::LARGE_PAYLOAD)
+        .ok_or("the 14 KB payload is needed for the receive figures")?
+        .body
+        .clone();
+    let body_bytes = template.len();
+    let secret = SigningSecret::new(payload::SECRET);
+    let deliveries = Arc::new(Deliveries::new(template, secret.clone())?);
+    let target = payload::workspace_root().join("target");
+    std::fs::create_dir_all(&target)?;
+    let dir = tempfile::Builder::new()
+        .prefix("bench-inbox-")
+        .tempdir_in(&target)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = ingest::client()?;
+    let verifier = || Verifier::new(secret.clone());
+
+    progress("receive: durable ingest, 64 senders, 14 KB deliveries");
+    let (inbox_router, inbox_store) =
+        receivers::inbox(&dir.path().join("inbox.db"), secret.clone())?;
+    let inbox = Background::serve(inbox_router, 2)?;
+    let naive = Background::serve(
+        receivers::naive(&dir.path().join("naive.db"), verifier()?)?,
+        2,
+    )?;
+    let python_rx = match python {
+        Some(python) => Some(PythonReceiver::start(
+            python,
+            &payload::workspace_root().join("scripts/python/receiver.py"),
+            &dir.path().join("python.db"),
+            payload::SECRET,
+        )?),
+        None => None,
+    };
+    // Every contender answers one delivery before the clock starts.
+    for url in [
+        Some(inbox.url()),
+        Some(naive.url()),
+        python_rx.as_ref().map(|p| p.url()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        rt.block_on(ingest::post(&client, url, &deliveries))?;
+    }
+    let ingest_plan = plan.longer(4);
+    let load = |url: String| {
+        let (rt, client, deliveries) = (&rt, &client, &deliveries);
+        move |n: u64| {
+            rt.block_on(closed_loop(client, &url, deliveries, n))
+                .expect("every delivery is answered 2xx")
+        }
+    };
+    let mut inbox_run = load(inbox.url().to_owned());
+    let mut naive_run = load(naive.url().to_owned());
+    let (inbox_stats, naive_stats, python_stats) = match &python_rx {
+        Some(p) => {
+            let mut python_run = load(p.url().to_owned());
+            let s = ingest_plan.interleaved(
+                SENDERS as f64,
+                &mut [&mut inbox_run, &mut naive_run, &mut python_run],
+            );
+            (s[0], s[1], Some(s[2]))
+        }
+        None => {
+            let s = ingest_plan.interleaved(SENDERS as f64, &mut [&mut inbox_run, &mut naive_run]);
+            (s[0], s[1], None)
+        }
+    };
+    if receivers::stored_rows(&dir.path().join("naive.db"))? == 0 {
+        return Err("the naive receiver stored nothing".into());
+    }
+    let stats = rt.block_on(inbox_store.stats(std::time::SystemTime::now()))?;
+    if stats.count(atoms_webhook_receiver::Status::Pending) == 0 {
+        return Err("the inbox stored nothing".into());
+    }
+    drop(naive);
+    drop(python_rx);
+
+    progress("receive: the inbox at a fixed 1,000 deliveries/s");
+    let count = if plan.rounds < 10 { 1000 } else { 5000 };
+    let latency = rt.block_on(ingest::fixed_rate(
+        &client,
+        inbox.url(),
+        &deliveries,
+        ingest::FIXED_RATE,
+        count,
+    ))?;
+    drop(inbox);
+
+    progress("receive: the receive core (VerifiedEvent) against a bare axum handler");
+    let verified = Background::serve(receivers::verified(secret.clone())?, 2)?;
+    let bare = Background::serve(receivers::bare(), 2)?;
+    for url in [verified.url(), bare.url()] {
+        rt.block_on(ingest::post(&client, url, &deliveries))?;
+    }
+    let mut verified_run = load(verified.url().to_owned());
+    let mut bare_run = load(bare.url().to_owned());
+    let (receiver, bare_stats) =
+        plan.longer(2)
+            .paired(SENDERS as f64, &mut verified_run, &mut bare_run);
+    drop(verified);
+    drop(bare);
+
+    Ok(Receive {
+        senders: SENDERS,
+        body_bytes,
+        ingest: Ingest {
+            inbox: Some(inbox_stats),
+            naive: naive_stats,
+            python: python_stats,
+        },
+        core: Some(Core {
+            receiver,
+            bare: bare_stats,
+        }),
+        latency: Some(latency),
+    })
 }
 
 /// Starts [`CONCURRENCY`] tasks with `spawn` (each makes `n` calls one after the other) and

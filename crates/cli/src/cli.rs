@@ -97,6 +97,226 @@ pub enum Command {
 
     /// Show the whole loop offline in seconds: emulator, receiver, webhook, a simulated call.
     Demo(DemoArgs),
+
+    /// Never lose a delivery: a durable inbox (SQLite or PostgreSQL) in front of your app, with
+    /// workers that forward each delivery or run a command, retried until done.
+    #[command(subcommand)]
+    Inbox(InboxCmd),
+}
+
+/// The environment variable that may hold the PostgreSQL URL of `inbox` commands.
+pub const DATABASE_URL_ENV: &str = "ATOMS_INBOX_DATABASE_URL";
+
+/// The default SQLite file of `inbox` commands.
+pub const DEFAULT_DB: &str = "atoms-inbox.db";
+
+/// `inbox ...`.
+#[derive(Debug, Subcommand)]
+pub enum InboxCmd {
+    /// Receive deliveries into the inbox (answering 2xx once stored) and process them.
+    Serve(ServeArgs),
+    /// Process stored deliveries only (for several ingest and worker processes on one
+    /// PostgreSQL).
+    Work(WorkArgs),
+    /// List stored deliveries, oldest first.
+    #[command(visible_alias = "ls")]
+    List(InboxListArgs),
+    /// Show one stored delivery.
+    Show(ShowArgs),
+    /// Make deliveries pending again (dead letters included), to be processed anew.
+    Replay(ReplayArgs),
+    /// Counts by status, duplicates, rejections by reason, age of the oldest pending delivery.
+    Stats(StoreArgs),
+}
+
+/// Where the inbox is: a SQLite file or a PostgreSQL database.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Inbox")]
+pub struct StoreArgs {
+    /// The SQLite file of the inbox (created when missing) [default: atoms-inbox.db].
+    #[arg(long, value_name = "PATH", conflicts_with = "database_url")]
+    pub db: Option<PathBuf>,
+
+    /// A PostgreSQL URL (postgres://user:pass@host/db) instead of a SQLite file.
+    #[arg(long, env = DATABASE_URL_ENV, hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// With --database-url: the PostgreSQL schema of the inbox's tables (created when
+    /// missing), so that several inboxes can share one database.
+    #[arg(long, value_name = "NAME", requires = "database_url")]
+    pub schema: Option<String>,
+}
+
+/// What workers do with each delivery.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Processing")]
+pub struct HandlerArgs {
+    /// POST the original raw body, with its Content-Type and X-Signature, plus
+    /// X-Atoms-Delivery-Id and X-Atoms-Delivery-Attempt, to this URL; a 2xx marks it done.
+    #[arg(long, value_name = "URL", conflicts_with = "exec")]
+    pub forward: Option<String>,
+
+    /// Run this command (through `sh -c`) with the body on stdin; exit status 0 marks it done.
+    /// ATOMS_DELIVERY_ID and ATOMS_DELIVERY_ATTEMPT are set in its environment.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+}
+
+/// How workers process.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Workers")]
+pub struct WorkerArgs {
+    /// Concurrent workers (deliveries of one call are still handled in order).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub workers: u32,
+
+    /// Attempts before a delivery becomes a dead letter.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_attempts: u32,
+
+    /// The wait after the first failed attempt, doubled after each further one.
+    #[arg(long, default_value = "1", value_name = "SECS", value_parser = parse_secs)]
+    pub backoff: Duration,
+
+    /// The longest wait between two attempts.
+    #[arg(long, default_value = "300", value_name = "SECS", value_parser = parse_secs)]
+    pub max_backoff: Duration,
+
+    /// How long a claim lasts: a crashed worker's deliveries come back after it.
+    #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
+    pub lease: Duration,
+
+    /// How often an idle worker looks for new or due deliveries.
+    #[arg(long, default_value = "0.2", value_name = "SECS", value_parser = parse_secs)]
+    pub poll: Duration,
+
+    /// On Ctrl-C or SIGTERM, how long in-flight work may take to finish.
+    #[arg(long, default_value = "10", value_name = "SECS", value_parser = parse_secs)]
+    pub grace: Duration,
+}
+
+/// `inbox serve`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Answers 2xx only once the delivery is stored durably; a duplicate delivery id \
+is answered 2xx and not stored again; a bad or missing signature gets 401, a body over \
+--max-body 413; a signed body that does not parse is kept as a dead letter and answered 2xx.\n\n\
+Example:\n  atoms-webhook inbox serve --secret \"$SECRET\" --port 9000 --forward http://127.0.0.1:3000/atoms"
+)]
+pub struct ServeArgs {
+    /// The webhook's signing secret (repeat it to accept several while rotating).
+    #[arg(
+        long = "secret",
+        env = SECRET_ENV,
+        hide_env_values = true,
+        required = true,
+        value_name = "SECRET"
+    )]
+    pub secrets: Vec<String>,
+
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
+
+    /// The port to listen on (0 picks a free one; the real one is printed).
+    #[arg(long, default_value_t = 9000, value_name = "PORT")]
+    pub port: u16,
+
+    /// The largest body accepted, in bytes; larger ones get 413 and are not stored.
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY, value_name = "BYTES")]
+    pub max_body: usize,
+
+    /// Only receive: no workers in this process.
+    #[arg(long, conflicts_with_all = ["forward", "exec"])]
+    pub no_workers: bool,
+
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// What workers do with each delivery (without either, deliveries are only stored).
+    #[command(flatten)]
+    pub handler: HandlerArgs,
+
+    /// How workers process.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+/// `inbox work`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("handler").args(["forward", "exec"]).required(true)))]
+pub struct WorkArgs {
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// What to do with each delivery.
+    #[command(flatten)]
+    pub handler: HandlerArgs,
+
+    /// How to process.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+/// A delivery status, as `inbox list --status` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// Stored, not processed yet (or waiting for another attempt).
+    Pending,
+    /// Processed.
+    Done,
+    /// Failed every attempt, or could not be parsed.
+    Dead,
+}
+
+/// `inbox list`.
+#[derive(Debug, Args)]
+pub struct InboxListArgs {
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Only deliveries with this status.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+
+    /// At most this many.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: u32,
+}
+
+/// `inbox show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The delivery id.
+    pub id: String,
+
+    /// Print the raw body as received instead of the summary.
+    #[arg(long)]
+    pub body: bool,
+}
+
+/// `inbox replay`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").args(["ids", "dead"]).required(true)))]
+pub struct ReplayArgs {
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The delivery ids to process again.
+    #[arg(value_name = "ID", conflicts_with = "dead")]
+    pub ids: Vec<String>,
+
+    /// Every dead letter.
+    #[arg(long)]
+    pub dead: bool,
 }
 
 /// `webhooks ...`.

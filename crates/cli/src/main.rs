@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod emulate;
 mod error;
+mod inbox;
 mod listen;
 mod manage;
 mod output;
@@ -51,6 +52,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Trigger(args) => trigger::run(&global, args),
         Command::Emulate(args) => emulate::run(&global, args),
         Command::Demo(args) => demo::run(&global, args),
+        Command::Inbox(cmd) => inbox::run(&global, cmd),
     }
 }
 

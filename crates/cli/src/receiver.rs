@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atoms_webhook_models::{EventType, Verifier, VerifyError, WebhookEvent};
+use atoms_webhook_receiver::Outcome;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -55,6 +56,8 @@ pub fn http_agent(timeout: Duration) -> ureq::Agent {
 
 /// The receiver's configuration, shared by its request handlers.
 pub struct Receiver {
+    core: atoms_webhook_receiver::Receiver,
+    /// The same secrets, only to say why a signature was refused (mismatch or malformed).
     verifier: Verifier,
     forward: Option<Forward>,
     json: bool,
@@ -67,6 +70,7 @@ impl Receiver {
     /// A receiver for `verifier` (which holds the secrets and the size limit).
     pub fn new(verifier: Verifier, json: bool) -> Self {
         Self {
+            core: atoms_webhook_receiver::Receiver::from_verifier(verifier.clone()),
             verifier,
             forward: None,
             json,
@@ -126,6 +130,41 @@ impl Receiver {
         (status, axum::Json(body)).into_response()
     }
 
+    /// Refuses a request the receive core rejected, saying why in words.
+    fn refuse(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        rejection: atoms_webhook_receiver::Rejection,
+    ) -> Response {
+        use atoms_webhook_receiver::Rejection;
+        let why = match rejection {
+            Rejection::TooLarge { limit } => match declared_length(headers) {
+                Some(len) if len > limit as u64 => {
+                    format!("body of {len} bytes is over the {limit}-byte limit")
+                }
+                _ => format!("body is over the {limit}-byte limit"),
+            },
+            // Only the words: the decision was the core's.
+            Rejection::MissingSignature | Rejection::BadSignature => self
+                .verifier
+                .verify_headers(headers, body)
+                .err()
+                .map_or_else(|| rejection.to_string(), |e| verify_reason(&e)),
+            Rejection::MethodNotAllowed => "deliveries are POSTs".to_owned(),
+            other => other.to_string(),
+        };
+        let mut response = self.reject(method, uri, rejection.status(), &why);
+        if rejection == Rejection::MethodNotAllowed {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+
     fn style_err(&self, line: &str) -> String {
         use std::io::IsTerminal;
         if std::io::stderr().is_terminal() && crate::term::no_color_unset() {
@@ -136,7 +175,9 @@ impl Receiver {
     }
 }
 
-/// Every request: POST with a verified, parseable body gets 200; see [`Receiver`].
+/// Every request: POST with a verified, parseable body gets 200; see [`Receiver`]. The decision
+/// is the receive core's (`atoms_webhook_receiver::Receiver`), the one implementation of
+/// receiving in the project; this only reads the body and reports.
 async fn handle(
     State(rx): State<Arc<Receiver>>,
     method: Method,
@@ -144,33 +185,16 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if method != Method::POST {
-        let mut response = rx.reject(
-            &method,
-            &uri,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "deliveries are POSTs",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    let limit = rx.verifier.max_body_len();
-    // A declared length over the limit is refused before a byte is read.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if let Some(len) = declared.filter(|&len| len > limit as u64) {
-        let why = format!("body of {len} bytes is over the {limit}-byte limit");
-        return rx.reject(&method, &uri, StatusCode::PAYLOAD_TOO_LARGE, &why);
+    let limit = rx.core.max_body_len();
+    // The method and a declared length over the limit are refused before a byte is read.
+    if let Err(rejection) = rx.core.check_head(&method, &headers) {
+        return rx.refuse(&method, &uri, &headers, &[], rejection);
     }
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(e) if is_length_limit(&e) => {
-            let why = format!("body is over the {limit}-byte limit");
-            return rx.reject(&method, &uri, StatusCode::PAYLOAD_TOO_LARGE, &why);
+            let rejection = atoms_webhook_receiver::Rejection::TooLarge { limit };
+            return rx.refuse(&method, &uri, &headers, &[], rejection);
         }
         Err(_) => {
             return rx.reject(
@@ -181,12 +205,16 @@ async fn handle(
             )
         }
     };
-    let event = match rx.verifier.verify_request(&headers, &bytes) {
-        Ok(event) => event,
-        Err(e) => {
-            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            return rx.reject(&method, &uri, status, &verify_reason(&e));
+    let event = match rx.core.receive(&method, &headers, &bytes) {
+        Outcome::Verified(event) => *event,
+        Outcome::Unparseable(u) => {
+            let why = format!("unparseable: signature valid but {}", u.error);
+            return rx.reject(&method, &uri, StatusCode::BAD_REQUEST, &why);
         }
+        Outcome::Rejected(rejection) => {
+            return rx.refuse(&method, &uri, &headers, &bytes, rejection)
+        }
+        _ => return rx.reject(&method, &uri, StatusCode::BAD_REQUEST, "not accepted"),
     };
     tracing::info!(event_type = %event.event_type(), bytes = bytes.len(), "delivery verified");
 
@@ -245,6 +273,14 @@ async fn handle(
     }
     rx.tell(Notice::Verified(event.event_type()));
     (StatusCode::OK, axum::Json(json!({ "received": true }))).into_response()
+}
+
+/// The `Content-Length` a request announced.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// True when reading stopped because the body went over the limit.

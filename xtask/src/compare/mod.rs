@@ -40,15 +40,20 @@ usage: cargo xtask compare [--quick] [--json] [--no-pin]
 Measures, in one run on this machine: parse (typed and serde_json::Value), serialize and
 HMAC verify in Rust; get_webhook with the blocking and async SDK clients against raw ureq
 and reqwest on a local emulator (sequential and 64 in flight) and the TCP connections of
-1,000 sequential calls; the official Python SDK (smallestai==5.14.0: pydantic parse of the
-same payloads, hmac verify, get_webhooks against the same emulator); OpenSSL's SHA-256.
+1,000 sequential calls; durable ingest of signed 14 KB deliveries from 64 concurrent senders
+into the inbox on SQLite, a naive receiver (one SQLite transaction per request) and a Python
+receiver (standard library, the SDK's models, sqlite3), the receive core against a bare axum
+handler, and the inbox's p50/p99 time to the 2xx at a fixed 1,000 deliveries/s; the official
+Python SDK (smallestai==5.14.0: pydantic parse of the same payloads, hmac verify,
+get_webhooks against the same emulator); OpenSSL's SHA-256.
 Prints one table of ratios with medians and ranges (see BENCHMARKS.md for the targets).
 
 options:
   --quick     fewer, shorter rounds (under 2 minutes once built; a full run takes under 10)
   --json      print one JSON object instead of the table: the ratios parse_vs_python,
               typed_vs_value, verify_vs_openssl, blocking_vs_raw, async_vs_raw,
-              requests_vs_python, the count connections_per_1000_calls, then `met`,
+              requests_vs_python, ingest_vs_naive, ingest_vs_python, receiver_vs_bare,
+              the count connections_per_1000_calls, ingest_p99_ms, then `met`,
               `targets` and every figure under `details`
   --no-pin    do not pin the measurements to CPU 0 (see below)
   -h, --help  print this help
@@ -177,8 +182,8 @@ fn run(args: Vec<String>) -> Result<ExitCode, Exit> {
 
     progress("building the Rust measuring binary (release)");
     let measure_bin = build_measure(&root)?;
-    progress("Rust measurements (parse, serialize, verify, clients against the emulator)");
-    let mut measure = Measure::start(&measure_bin, &root, options.quick, pin)?;
+    progress("Rust measurements (parse, serialize, verify, clients against the emulator, receive)");
+    let mut measure = Measure::start(&measure_bin, &root, &python, options.quick, pin)?;
     let rust_line = measure.read_line()?;
     let rust: Rust = serde_json::from_str(&rust_line)
         .map_err(|e| format!("could not read the Rust measurements: {e}"))?;
@@ -397,12 +402,20 @@ struct Measure {
 }
 
 impl Measure {
-    fn start(bin: &Path, root: &Path, quick: bool, pin: bool) -> Result<Self, String> {
+    fn start(
+        bin: &Path,
+        root: &Path,
+        python: &Path,
+        quick: bool,
+        pin: bool,
+    ) -> Result<Self, String> {
         let mut cmd = command(bin, pin);
         cmd.current_dir(root).arg("--serve");
         if quick {
             cmd.arg("--quick");
         }
+        // The Python receiver of the ingest figures runs under the SDK's interpreter.
+        cmd.arg("--python").arg(python);
         for payload in PAYLOADS {
             cmd.arg("--payload").arg(root.join(payload));
         }

@@ -58,8 +58,60 @@ pub struct Rust {
     pub requests: RustRequests,
     /// TCP connections the emulator accepted during 1,000 sequential calls of a fresh client.
     pub connections_per_1000_calls: RustConnections,
+    /// The receive figures: durable ingest, the receive core, the time to the 2xx.
+    pub receive: RustReceive,
     /// The emulator that keeps serving for the Python SDK.
     pub server: Option<Server>,
+}
+
+/// The receive figures of `measure`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RustReceive {
+    /// Concurrent senders.
+    pub senders: usize,
+    /// The delivery body's size.
+    pub body_bytes: usize,
+    /// Durable ingest, deliveries/s.
+    pub ingest: RustIngest,
+    /// The receive core in axum and a bare axum handler, requests/s.
+    pub core: Option<RustCore>,
+    /// The inbox at a fixed rate.
+    pub latency: Option<Latency>,
+}
+
+/// Durable ingest, deliveries/s (each answered 2xx once stored).
+#[derive(Clone, Debug, Deserialize)]
+pub struct RustIngest {
+    /// The inbox on SQLite (group commit).
+    pub inbox: Option<Stats>,
+    /// One SQLite transaction per request, the same durability.
+    pub naive: Stats,
+    /// `scripts/python/receiver.py` (standard library, the SDK's models, sqlite3).
+    pub python: Option<Stats>,
+}
+
+/// Requests/s of the receive core and of a bare handler.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct RustCore {
+    /// The `VerifiedEvent` extractor (read with a limit, verify, parse).
+    pub receiver: Stats,
+    /// A bare axum handler that reads the body and answers 200.
+    pub bare: Stats,
+}
+
+/// The time to the 2xx at a fixed rate, milliseconds.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+pub struct Latency {
+    /// Deliveries per second.
+    pub rate: f64,
+    /// Deliveries sent.
+    pub count: usize,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
 }
 
 /// One payload's parse figures.
@@ -219,6 +271,8 @@ pub enum Goal {
     AtLeast(f64),
     /// Exactly this count.
     Exactly(f64),
+    /// A figure reported without a target (met when it could be measured).
+    Report,
 }
 
 impl Goal {
@@ -227,6 +281,7 @@ impl Goal {
         match self {
             Goal::AtLeast(min) => value >= min,
             Goal::Exactly(n) => value == n,
+            Goal::Report => value.is_finite(),
         }
     }
 
@@ -234,12 +289,13 @@ impl Goal {
         match self {
             Goal::AtLeast(min) => format!(">= {min}x"),
             Goal::Exactly(n) => format!("= {n}"),
+            Goal::Report => "reported".to_owned(),
         }
     }
 }
 
-/// The headline figures, in the order of the issue.
-pub const TARGETS: [Target; 7] = [
+/// The headline figures, in the order of the issues.
+pub const TARGETS: [Target; 11] = [
     Target {
         key: "parse_vs_python",
         label: "parse 14 KB post-conversation: Rust typed / Python SDK (pydantic)",
@@ -275,6 +331,26 @@ pub const TARGETS: [Target; 7] = [
         label: "TCP connections, 1,000 sequential blocking SDK calls",
         goal: Goal::Exactly(1.0),
     },
+    Target {
+        key: "ingest_vs_naive",
+        label: "durable ingest, 64 senders, 14 KB: inbox on SQLite / one transaction per request",
+        goal: Goal::AtLeast(3.0),
+    },
+    Target {
+        key: "ingest_vs_python",
+        label: "durable ingest, 64 senders, 14 KB: inbox on SQLite / Python receiver (stdlib, SDK models, sqlite3)",
+        goal: Goal::AtLeast(10.0),
+    },
+    Target {
+        key: "receiver_vs_bare",
+        label: "receive core (VerifiedEvent extractor) / bare axum handler, 64 senders, 14 KB",
+        goal: Goal::AtLeast(0.9),
+    },
+    Target {
+        key: "ingest_p99_ms",
+        label: "inbox on SQLite at a fixed 1,000 deliveries/s: p99 time to the 2xx, ms",
+        goal: Goal::Report,
+    },
 ];
 
 impl Run {
@@ -301,7 +377,7 @@ impl Run {
             .or_else(|| self.python.sha256.get(size))
     }
 
-    /// The seven headline values, keyed as in `--json`.
+    /// The headline values, keyed as in `--json`.
     pub fn headline(&self) -> Result<Vec<(Target, f64)>, String> {
         let large = self.rust_parse(LARGE_PAYLOAD)?;
         let python_large = self
@@ -318,6 +394,21 @@ impl Run {
             .requests
             .ok_or("the Python figures have no requests (was the emulator reachable?)")?;
         let r = &self.rust.requests;
+        let rx = &self.rust.receive;
+        let inbox = rx
+            .ingest
+            .inbox
+            .ok_or("the Rust figures have no inbox ingest figure")?;
+        let python_ingest = rx
+            .ingest
+            .python
+            .ok_or("the receive figures have no Python receiver figure")?;
+        let core = rx
+            .core
+            .ok_or("the receive figures have no receive core figure")?;
+        let latency = rx
+            .latency
+            .ok_or("the receive figures have no fixed-rate latency")?;
         let values = [
             large.typed.median / python_large.median,
             large.typed.median / large.value.median,
@@ -326,11 +417,15 @@ impl Run {
             r.async_sdk.median / r.async_raw.median,
             r.blocking_sdk.median / python_requests.median,
             self.rust.connections_per_1000_calls.blocking_sdk as f64,
+            inbox.median / rx.ingest.naive.median,
+            inbox.median / python_ingest.median,
+            core.receiver.median / core.bare.median,
+            latency.p99_ms,
         ];
         Ok(TARGETS.iter().copied().zip(values).collect())
     }
 
-    /// The `--json` object: the seven ratios at the top level, then `met`, `targets` and every
+    /// The `--json` object: the headline figures at the top level, then `met`, `targets` and every
     /// figure with its range under `details`.
     pub fn to_json(&self) -> Result<Value, String> {
         let headline = self.headline()?;
@@ -338,6 +433,8 @@ impl Run {
         for (target, value) in &headline {
             let value = if target.key == "connections_per_1000_calls" {
                 json!(*value as u64)
+            } else if target.key == "ingest_p99_ms" {
+                json!(round(*value, 2))
             } else {
                 json!(round(*value, 3))
             };
@@ -429,6 +526,17 @@ impl Run {
                 "blocking_sdk": rust.connections_per_1000_calls.blocking_sdk,
                 "async_sdk": rust.connections_per_1000_calls.async_sdk,
             },
+            "receive": {
+                "senders": rust.receive.senders,
+                "body_bytes": rust.receive.body_bytes,
+                "units": {"ingest": "deliveries/s", "core": "requests/s", "latency": "ms"},
+                "ingest_inbox_sqlite": rust.receive.ingest.inbox,
+                "ingest_naive_sqlite": rust.receive.ingest.naive,
+                "ingest_python": rust.receive.ingest.python,
+                "core_receiver": rust.receive.core.map(|c| c.receiver),
+                "core_bare_axum": rust.receive.core.map(|c| c.bare),
+                "latency_inbox": rust.receive.latency,
+            },
         })
     }
 
@@ -447,6 +555,8 @@ impl Run {
         for (target, value) in &headline {
             let shown = if target.key == "connections_per_1000_calls" {
                 format!("{}", *value as u64)
+            } else if target.key == "ingest_p99_ms" {
+                format!("{value:.2} ms")
             } else {
                 ratio(*value)
             };
@@ -564,6 +674,53 @@ impl Run {
 
         let m = &self.machine;
         let load = |l: Option<f64>| l.map(|l| format!("{l:.2}")).unwrap_or_else(|| "?".into());
+        let rx = &self.rust.receive;
+        t.section(&format!(
+            "receive on loopback, {} senders, {} B signed deliveries: figure | baseline -> ratio",
+            rx.senders, rx.body_bytes
+        ));
+        let opt = |s: Option<&Stats>| s.map(stats).unwrap_or_else(|| "-".into());
+        let div = |a: Option<&Stats>, b: Option<&Stats>| match (a, b) {
+            (Some(a), Some(b)) => ratio(a.median / b.median),
+            _ => "-".into(),
+        };
+        let inbox = rx.ingest.inbox.as_ref();
+        t.row([
+            "durable ingest/s: inbox | one transaction per request".to_owned(),
+            opt(inbox),
+            stats(&rx.ingest.naive),
+            String::new(),
+            div(inbox, Some(&rx.ingest.naive)),
+        ]);
+        t.row([
+            "durable ingest/s: inbox | Python receiver".to_owned(),
+            opt(inbox),
+            opt(rx.ingest.python.as_ref()),
+            String::new(),
+            div(inbox, rx.ingest.python.as_ref()),
+        ]);
+        if let Some(core) = &rx.core {
+            t.row([
+                "requests/s: VerifiedEvent extractor | bare axum".to_owned(),
+                stats(&core.receiver),
+                stats(&core.bare),
+                String::new(),
+                ratio(core.receiver.median / core.bare.median),
+            ]);
+        }
+        if let Some(l) = &rx.latency {
+            t.row([
+                format!(
+                    "inbox at {:.0}/s, time to 2xx ({} deliveries)",
+                    l.rate, l.count
+                ),
+                format!("p50 {:.2} ms", l.p50_ms),
+                format!("p99 {:.2} ms", l.p99_ms),
+                format!("max {:.2} ms", l.max_ms),
+                String::new(),
+            ]);
+        }
+
         let mut out = format!(
             "cargo xtask compare{}: {} rounds per Rust figure, {:.0} s; {} x {}, {}; load {} before, {} after; \
              other processes used {} of a CPU\n\
@@ -708,6 +865,12 @@ mod tests {
                 "async64_sdk": s(45000.0), "async64_raw": s(50000.0)
             },
             "connections_per_1000_calls": {"blocking_sdk": 1, "async_sdk": 1},
+            "receive": {
+                "senders": 64, "body_bytes": 14153,
+                "ingest": {"inbox": s(9000.0), "naive": s(1000.0), "python": s(600.0)},
+                "core": {"receiver": s(19000.0), "bare": s(20000.0)},
+                "latency": {"rate": 1000.0, "count": 5000, "p50_ms": 1.5, "p99_ms": 4.25, "max_ms": 9.0}
+            },
             "server": {"url": "http://127.0.0.1:1", "api_key": "k", "webhook_id": "w"}
         }))
         .unwrap();
@@ -755,6 +918,20 @@ mod tests {
         assert_eq!(h["async_vs_raw"], 1.0);
         assert_eq!(h["requests_vs_python"], 20.0);
         assert_eq!(h["connections_per_1000_calls"], 1.0);
+        assert_eq!(h["ingest_vs_naive"], 9.0);
+        assert_eq!(h["ingest_vs_python"], 15.0);
+        assert_eq!(h["receiver_vs_bare"], 0.95);
+        assert_eq!(h["ingest_p99_ms"], 4.25);
+    }
+
+    #[test]
+    fn missing_receive_figures_are_an_error() {
+        let mut run = sample();
+        run.rust.receive.ingest.inbox = None;
+        assert!(run.headline().unwrap_err().contains("inbox"));
+        let mut run = sample();
+        run.rust.receive.core = None;
+        assert!(run.headline().unwrap_err().contains("core"));
     }
 
     #[test]
@@ -772,7 +949,7 @@ mod tests {
     }
 
     #[test]
-    fn json_has_the_seven_keys_at_the_top() {
+    fn json_has_every_headline_key_at_the_top() {
         let v = sample().to_json().unwrap();
         for t in TARGETS {
             assert!(v.get(t.key).is_some_and(Value::is_number), "{}", t.key);
@@ -781,6 +958,9 @@ mod tests {
         assert_eq!(v["met"]["blocking_vs_raw"], json!(false));
         assert_eq!(v["met"]["parse_vs_python"], json!(true));
         assert_eq!(v["details"]["requests"]["async64_vs_raw"], json!(0.9));
+        assert_eq!(v["ingest_p99_ms"], json!(4.25));
+        assert_eq!(v["met"]["ingest_vs_python"], json!(true));
+        assert_eq!(v["targets"]["ingest_p99_ms"], json!("reported"));
     }
 
     #[test]
