@@ -5,9 +5,11 @@ mod support;
 
 use std::time::Duration;
 
-use atoms_webhook_emulator::{Emulator, Fault, Op};
-use atoms_webhook_models::{CreateWebhookRequest, EventType, UpdateWebhookRequest};
-use atoms_webhook_transport::{ApiErrorKind, BodyTooLarge, Error, RetryConfig};
+use atoms_webhook_emulator::{CallOptions, Emulator, Fault, Op, Scenario};
+use atoms_webhook_models::{
+    CallDirection, CallId, CallStatus, CreateWebhookRequest, EventType, UpdateWebhookRequest,
+};
+use atoms_webhook_transport::{ApiErrorKind, BodyTooLarge, Error, ListConversations, RetryConfig};
 use support::{test_config, Flavor, Ops};
 
 use EventType::{AnalyticsCompleted as Ana, PostConversation as Post, PreConversation as Pre};
@@ -730,6 +732,157 @@ fn traces_carry_no_secrets_or_bodies(f: &dyn Flavor) {
     }
 }
 
+// ----- call logs ----------------------------------------------------------------------------
+
+fn conversations_list_pages_and_filters(f: &dyn Flavor) {
+    let emu = emulator();
+    let c = client(f, &emu);
+    let mut ids: Vec<CallId> = Vec::new();
+    for agent in [AGENT_A, AGENT_B, AGENT_A] {
+        ids.push(
+            emu.simulate_call(CallOptions::new().agent_id(agent))
+                .call_id,
+        );
+    }
+    let inbound = emu
+        .simulate_call(
+            CallOptions::new()
+                .agent_id(AGENT_C)
+                .direction(CallDirection::TelephonyInbound)
+                .call_status(CallStatus::NoAnswer),
+        )
+        .call_id;
+
+    // Default order: last updated first; small pages.
+    let page = c
+        .list_conversations(ListConversations::new().limit(3))
+        .unwrap();
+    let got: Vec<_> = page
+        .log_list()
+        .iter()
+        .filter_map(|l| l.call_id.clone())
+        .collect();
+    assert_eq!(got, [inbound.clone(), ids[2].clone(), ids[1].clone()]);
+    assert!(page.has_more());
+    let page2 = c
+        .list_conversations(ListConversations::new().page(2).limit(3))
+        .unwrap();
+    assert_eq!(page2.log_list().len(), 1);
+    assert_eq!(page2.log_list()[0].call_id.as_ref(), Some(&ids[0]));
+    assert!(!page2.has_more());
+    assert!(page.log_list().iter().all(|l| l.is_final()));
+
+    // Filters.
+    let a = c
+        .list_conversations(ListConversations::new().limit(10).agent_ids([AGENT_A]))
+        .unwrap();
+    assert_eq!(a.log_list().len(), 2);
+    assert!(a
+        .log_list()
+        .iter()
+        .all(|l| l.agent_id().is_some_and(|id| id.as_str() == AGENT_A)));
+    let no_answer = c
+        .list_conversations(
+            ListConversations::new()
+                .status_filter([CallStatus::NoAnswer, CallStatus::Failed])
+                .call_types([CallDirection::TelephonyInbound]),
+        )
+        .unwrap();
+    let got: Vec<_> = no_answer
+        .log_list()
+        .iter()
+        .filter_map(|l| l.call_id.clone())
+        .collect();
+    assert_eq!(got, [inbound]);
+
+    // What was sent: the default sort, never createdAt or a date range.
+    let queries = emu.conversation_queries();
+    assert_eq!(queries.len(), 4, "{queries:?}");
+    for q in &queries {
+        assert!(
+            !q.contains("sortBy") && !q.contains("dateFrom") && !q.contains("dateTo"),
+            "{q}"
+        );
+    }
+    assert!(queries[0].contains("limit=3"), "{queries:?}");
+}
+
+fn conversation_by_call_id(f: &dyn Flavor) {
+    let emu = emulator();
+    let c = client(f, &emu);
+    let call = emu
+        .simulate_call(
+            CallOptions::new()
+                .agent_id(AGENT_B)
+                .turns(4)
+                .variable("crm_id", "42"),
+        )
+        .call_id;
+    let log = c.get_conversation(call.as_str()).unwrap();
+    assert_eq!(log.call_id.as_ref(), Some(&call));
+    assert_eq!(
+        log.agent_id().map(|a| a.to_string()),
+        Some(AGENT_B.to_owned())
+    );
+    assert_eq!(log.status, Some(CallStatus::Completed));
+    assert_eq!(log.transcript_list().len(), 4);
+    assert!(log
+        .variables
+        .as_ref()
+        .is_some_and(|v| v.get("crm_id").is_some()));
+    assert!(log.post_call_analytics.is_some());
+    // The same as the emulator's own record of it.
+    let raw = emu.call_log(&call).unwrap();
+    assert_eq!(serde_json::to_value(&log).unwrap(), raw);
+
+    // Unknown, well-formed: the documented 404.
+    assert_eq!(
+        api_kind(c.get_conversation("CALL-1737000000000-abc123")),
+        ApiErrorKind::NotFound
+    );
+    // Not of the documented form (a log's Mongo _id, a path trick): refused before any I/O.
+    let before = total_hits(&emu);
+    for bad in [
+        MISSING,
+        "CALL-123-abc123",
+        "CALL-1737000000000-abc123/../x",
+        "",
+    ] {
+        match c.get_conversation(bad) {
+            Err(Error::Validation(v)) => assert_eq!(v.field(), "call_id"),
+            other => panic!("{bad:?}: expected a validation error, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        c.list_conversations(ListConversations::new().limit(501)),
+        Err(Error::Validation(_))
+    ));
+    assert_eq!(total_hits(&emu), before);
+}
+
+fn conversations_are_retried_and_non_final_logs_show(f: &dyn Flavor) {
+    let emu = emulator();
+    let c = client(f, &emu);
+    let call = emu
+        .simulate_call(Scenario::new(CallOptions::new().agent_id(AGENT_A)).final_after(2))
+        .call_id;
+    emu.inject(Op::ListConversations, Fault::status(503), 1);
+    emu.inject(Op::GetConversation, Fault::status(429), 1);
+    // Each fault is retried once (the refused attempts read nothing); the log shows
+    // `in_progress` for its first two reads, then its final status.
+    let page = c.list_conversations(ListConversations::new()).unwrap();
+    assert_eq!(emu.hits(Op::ListConversations), 2);
+    assert_eq!(page.log_list().len(), 1);
+    assert_eq!(page.log_list()[0].status, Some(CallStatus::InProgress));
+    assert!(!page.log_list()[0].is_final());
+    let second = c.get_conversation(call.as_str()).unwrap();
+    assert_eq!(emu.hits(Op::GetConversation), 2);
+    assert_eq!(second.status, Some(CallStatus::InProgress));
+    let third = c.get_conversation(call.as_str()).unwrap();
+    assert!(third.is_final(), "{:?}", third.status);
+    assert_eq!(c.slept().len(), 2, "{:?}", c.slept());
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod blocking {
@@ -763,4 +916,7 @@ conformance!(
     one_keep_alive_connection,
     base_url_with_trailing_slash,
     traces_carry_no_secrets_or_bodies,
+    conversations_list_pages_and_filters,
+    conversation_by_call_id,
+    conversations_are_retried_and_non_final_logs_show,
 );

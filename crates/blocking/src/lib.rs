@@ -50,12 +50,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atoms_webhook_models::{
-    AgentId, CreateWebhookRequest, EventType, SigningSecret, UpdateWebhookRequest, Webhook,
-    WebhookId, WebhookSubscription,
+    AgentId, CallId, CallLog, CallLogPage, CreateWebhookRequest, EventType, SigningSecret,
+    UpdateWebhookRequest, Webhook, WebhookId, WebhookSubscription,
 };
 use atoms_webhook_transport::endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
-    GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
+    GetConversation, GetWebhook, ListConversations, ListWebhooks, ReplaceAgentSubscriptions,
+    UpdateWebhook,
 };
 use atoms_webhook_transport::flow::{
     AddAgentEvents, CreateWebhookWithSecret, DeleteWebhookCascade, GetSigningSecret,
@@ -323,6 +324,20 @@ impl Client {
     /// Removes ALL of an agent's subscriptions, across webhooks.
     pub fn clear_agent_subscriptions(&self, agent_id: impl Into<AgentId>) -> Result<String, Error> {
         self.execute(ClearAgentSubscriptions::new(agent_id))
+    }
+
+    /// One page of the organization's call logs (`GET /conversation`), in the server's
+    /// default order (last updated first). Build the page, size and filters with
+    /// [`ListConversations`]; it offers no `createdAt` sort or date range on purpose.
+    pub fn list_conversations(&self, request: ListConversations) -> Result<CallLogPage, Error> {
+        self.execute(request)
+    }
+
+    /// One call log with transcript, variables and analytics (`GET /conversation/{callId}`).
+    /// The call id must have the form `CALL-{13 digits}-{6 hex}` ([`Error::Validation`]
+    /// otherwise); an unknown call is [`ApiErrorKind::NotFound`].
+    pub fn get_conversation(&self, call_id: impl Into<CallId>) -> Result<CallLog, Error> {
+        self.execute(GetConversation::new(call_id))
     }
 
     /// A webhook's signing secret (fetched by id); [`Error::MissingSecret`] if the response

@@ -4,8 +4,9 @@
 //! `http::Request` and [`crate::decode`] turns the response into its [`Endpoint::Output`].
 
 use atoms_webhook_models::{
-    AgentId, CreateWebhookRequest, EventType, OneOrMany, ParseError, ReplaceSubscriptionsRequest,
-    UpdateWebhookRequest, Webhook, WebhookId, WebhookSubscription,
+    AgentId, CallDirection, CallId, CallLog, CallLogPage, CallStatus, CreateWebhookRequest,
+    EventType, OneOrMany, ParseError, ReplaceSubscriptionsRequest, UpdateWebhookRequest, Webhook,
+    WebhookId, WebhookSubscription,
 };
 use std::borrow::Cow;
 
@@ -539,6 +540,269 @@ impl Endpoint for ClearAgentSubscriptions {
     }
 }
 
+/// Largest page of call logs the server returns (larger `limit`s are clamped by it).
+pub const MAX_CONVERSATION_PAGE: u32 = 500;
+
+/// `GET /conversation`: one page of the organization's call logs, in the server's default
+/// order (last updated first, index-backed).
+///
+/// Only the documented, cheap parameters are offered: `page`, `limit` and the filters
+/// `agentIds`, `campaignIds`, `callTypes`, `statusFilter` and `search`. `sortBy=createdAt`,
+/// `dateFrom` and `dateTo` are deliberately absent: the API documents that they scan the whole
+/// history and can end in a 504 on large accounts. To find new calls between polls, remember
+/// the call ids already seen (an older call updated recently moves to the top).
+///
+/// ```
+/// use atoms_webhook_transport::{build, Config, ListConversations};
+/// use atoms_webhook_transport::models::CallStatus;
+/// let request = ListConversations::new()
+///     .limit(20)
+///     .agent_ids(["60d0fe4f5311236168a109ca"])
+///     .status_filter([CallStatus::Completed, CallStatus::Failed]);
+/// let http = build(&Config::new("sk").base_url("http://127.0.0.1:1"), &request)?;
+/// assert_eq!(
+///     http.uri(),
+///     "http://127.0.0.1:1/conversation?page=1&limit=20&agentIds=60d0fe4f5311236168a109ca&statusFilter=completed%2Cfailed"
+/// );
+/// # Ok::<(), atoms_webhook_transport::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct ListConversations {
+    /// The page, from 1. Default: 1.
+    pub page: u32,
+    /// The page size, 1 to [`MAX_CONVERSATION_PAGE`]; `None` leaves the server's default (5).
+    pub limit: Option<u32>,
+    /// Only calls of these agents (`agentIds`, comma-separated); empty: every agent.
+    pub agent_ids: Vec<AgentId>,
+    /// Only calls of these campaigns (`campaignIds`); empty: every campaign.
+    pub campaign_ids: Vec<String>,
+    /// Only calls of these types (`callTypes`); empty: every type.
+    pub call_types: Vec<CallDirection>,
+    /// Only calls in these statuses (`statusFilter`); empty: every status.
+    pub status_filter: Vec<CallStatus>,
+    /// Only calls whose call id or numbers match this text (`search`).
+    pub search: Option<String>,
+}
+
+impl Default for ListConversations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ListConversations {
+    /// The first page, with the server's default size and no filter.
+    pub fn new() -> Self {
+        Self {
+            page: 1,
+            limit: None,
+            agent_ids: Vec::new(),
+            campaign_ids: Vec::new(),
+            call_types: Vec::new(),
+            status_filter: Vec::new(),
+            search: None,
+        }
+    }
+
+    /// The page, from 1.
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// The page size (1 to [`MAX_CONVERSATION_PAGE`]).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Only calls of these agents.
+    pub fn agent_ids<I: Into<AgentId>>(mut self, ids: impl IntoIterator<Item = I>) -> Self {
+        self.agent_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only calls of these campaigns.
+    pub fn campaign_ids<I: Into<String>>(mut self, ids: impl IntoIterator<Item = I>) -> Self {
+        self.campaign_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only calls of these types.
+    pub fn call_types(mut self, types: impl IntoIterator<Item = CallDirection>) -> Self {
+        self.call_types = types.into_iter().collect();
+        self
+    }
+
+    /// Only calls in these statuses.
+    pub fn status_filter(mut self, statuses: impl IntoIterator<Item = CallStatus>) -> Self {
+        self.status_filter = statuses.into_iter().collect();
+        self
+    }
+
+    /// Only calls whose call id or numbers match `text`.
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
+        self
+    }
+}
+
+/// Joins list values with commas, as the API's list parameters take them.
+fn comma_list<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values.collect::<Vec<_>>().join(",")
+}
+
+/// One element of a comma-separated list parameter: an id without commas.
+fn list_element(field: &str, value: &str) -> Result<(), ValidationError> {
+    validate::id(field, value)?;
+    if value.contains(',') {
+        return Err(ValidationError::new(field, "must not contain ','"));
+    }
+    Ok(())
+}
+
+impl Endpoint for ListConversations {
+    type Output = CallLogPage;
+    type Data = CallLogPage;
+    fn name(&self) -> &'static str {
+        "list_conversations"
+    }
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    fn path_template(&self) -> &'static str {
+        "/conversation"
+    }
+    fn path(&self) -> String {
+        "/conversation".to_owned()
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = vec![("page", self.page.to_string())];
+        if let Some(limit) = self.limit {
+            q.push(("limit", limit.to_string()));
+        }
+        if !self.agent_ids.is_empty() {
+            q.push((
+                "agentIds",
+                comma_list(self.agent_ids.iter().map(AgentId::as_str)),
+            ));
+        }
+        if !self.campaign_ids.is_empty() {
+            q.push((
+                "campaignIds",
+                comma_list(self.campaign_ids.iter().map(String::as_str)),
+            ));
+        }
+        if !self.call_types.is_empty() {
+            q.push((
+                "callTypes",
+                comma_list(self.call_types.iter().map(CallDirection::as_str)),
+            ));
+        }
+        if !self.status_filter.is_empty() {
+            q.push((
+                "statusFilter",
+                comma_list(self.status_filter.iter().map(CallStatus::as_str)),
+            ));
+        }
+        if let Some(search) = &self.search {
+            q.push(("search", search.clone()));
+        }
+        q
+    }
+    fn validate(&self) -> Result<(), ValidationError> {
+        if self.page == 0 {
+            return Err(ValidationError::new("page", "pages are numbered from 1"));
+        }
+        if let Some(limit) = self.limit {
+            if limit == 0 || limit > MAX_CONVERSATION_PAGE {
+                return Err(ValidationError::new(
+                    "limit",
+                    format!("must be between 1 and {MAX_CONVERSATION_PAGE}"),
+                ));
+            }
+        }
+        for (i, id) in self.agent_ids.iter().enumerate() {
+            list_element(&format!("agentIds[{i}]"), id.as_str())?;
+        }
+        for (i, id) in self.campaign_ids.iter().enumerate() {
+            list_element(&format!("campaignIds[{i}]"), id)?;
+        }
+        for (i, t) in self.call_types.iter().enumerate() {
+            list_element(&format!("callTypes[{i}]"), t.as_str())?;
+        }
+        for (i, s) in self.status_filter.iter().enumerate() {
+            list_element(&format!("statusFilter[{i}]"), s.as_str())?;
+        }
+        if let Some(search) = &self.search {
+            if search.chars().any(char::is_control) {
+                return Err(ValidationError::new(
+                    "search",
+                    "must not contain control characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn output(data: Self::Data) -> Result<Self::Output, ParseError> {
+        Ok(data)
+    }
+}
+
+/// `GET /conversation/{callId}`: one call log, with transcript, variables and analytics.
+///
+/// The call id must have the documented form `CALL-{13-digit epoch ms}-{6 hex}` (checked
+/// before any I/O, see [`validate::call_id`]); a call unknown to the organization is a 404,
+/// [`ApiErrorKind::NotFound`](crate::ApiErrorKind::NotFound). An answer about another call
+/// is [`Error::InvalidResponse`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct GetConversation {
+    /// The call.
+    pub call_id: CallId,
+}
+
+impl GetConversation {
+    /// The request for this call.
+    pub fn new(call_id: impl Into<CallId>) -> Self {
+        Self {
+            call_id: call_id.into(),
+        }
+    }
+}
+
+impl Endpoint for GetConversation {
+    type Output = CallLog;
+    type Data = CallLog;
+    fn name(&self) -> &'static str {
+        "get_conversation"
+    }
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    fn path_template(&self) -> &'static str {
+        "/conversation/{callId}"
+    }
+    fn path(&self) -> String {
+        format!("/conversation/{}", encode_component(self.call_id.as_str()))
+    }
+    fn validate(&self) -> Result<(), ValidationError> {
+        validate::call_id("call_id", self.call_id.as_str())
+    }
+    fn check(&self, output: &Self::Output) -> Result<(), Error> {
+        match &output.call_id {
+            Some(received) if received != &self.call_id => Err(Error::invalid_response(
+                self.name(),
+                ValidationError::new("data.callId", "names another call than the one asked for"),
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn output(data: Self::Data) -> Result<Self::Output, ParseError> {
+        Ok(data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,8 +820,77 @@ mod tests {
         assert!(!CreateWebhook::new(req.clone()).idempotent());
         assert!(CreateWebhook::new(req).allow_retry(true).idempotent());
         assert!(DeleteWebhook::new("a").idempotent());
+        assert!(ListConversations::new().idempotent());
+        assert!(GetConversation::new("CALL-1737000000000-abc123").idempotent());
         assert!(
             ReplaceAgentSubscriptions::new("a", "w", [EventType::PreConversation]).idempotent()
+        );
+    }
+}
+
+#[cfg(test)]
+mod conversation_tests {
+    use super::*;
+
+    #[test]
+    fn list_query_has_only_what_was_asked() {
+        let q = ListConversations::new().query();
+        assert_eq!(q, vec![("page", "1".to_owned())]);
+        let q = ListConversations::new()
+            .page(2)
+            .limit(3)
+            .agent_ids(["a1", "a2"])
+            .call_types([CallDirection::TelephonyInbound])
+            .search("+1555")
+            .query();
+        let keys: Vec<_> = q.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["page", "limit", "agentIds", "callTypes", "search"]);
+        assert_eq!(q[2].1, "a1,a2");
+        assert!(!keys.contains(&"sortBy") && !keys.contains(&"dateFrom"));
+    }
+
+    #[test]
+    fn list_validation() {
+        assert!(ListConversations::new().validate().is_ok());
+        assert_eq!(
+            ListConversations::new()
+                .page(0)
+                .validate()
+                .unwrap_err()
+                .field(),
+            "page"
+        );
+        for bad in [0, 501] {
+            let e = ListConversations::new().limit(bad).validate().unwrap_err();
+            assert_eq!(e.field(), "limit");
+        }
+        assert!(ListConversations::new().limit(500).validate().is_ok());
+        let e = ListConversations::new()
+            .agent_ids(["a,b"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field(), "agentIds[0]");
+    }
+
+    #[test]
+    fn get_validates_the_call_id() {
+        assert!(GetConversation::new("CALL-1737000000000-abc123")
+            .validate()
+            .is_ok());
+        for bad in [
+            "",
+            "CALL-173700000000-abc123",
+            "CALL-1737000000000-abc12",
+            "CALL-1737000000000-abc12g",
+            "call-1737000000000-abc123",
+            "CALL-1737000000000-abc123/..",
+            "64f0c0ffee0000000000abcd",
+        ] {
+            assert!(GetConversation::new(bad).validate().is_err(), "{bad}");
+        }
+        assert_eq!(
+            GetConversation::new("CALL-1737000000000-abc123").path(),
+            "/conversation/CALL-1737000000000-abc123"
         );
     }
 }

@@ -134,7 +134,8 @@ pub use config::{
 };
 pub use endpoint::{
     ClearAgentSubscriptions, CreateWebhook, DeleteWebhook, Endpoint, GetAgentSubscriptions,
-    GetWebhook, ListWebhooks, ReplaceAgentSubscriptions, UpdateWebhook,
+    GetConversation, GetWebhook, ListConversations, ListWebhooks, ReplaceAgentSubscriptions,
+    UpdateWebhook, MAX_CONVERSATION_PAGE,
 };
 pub use error::{
     is_retryable_status, AgentSubscriptions, ApiError, ApiErrorKind, BodyTooLarge, BoxError, Error,

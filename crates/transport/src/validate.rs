@@ -44,6 +44,27 @@ pub fn id(field: &str, id: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A call id of the documented form `CALL-{13-digit epoch milliseconds}-{6 hex}`
+/// (`CALL-1737000000000-abc123`). Anything else is refused before any I/O: the API answers
+/// `400 Invalid call ID format` for it (a log's Mongo `_id`, for instance).
+pub fn call_id(field: &str, id: &str) -> Result<(), ValidationError> {
+    let ok = id.strip_prefix("CALL-").is_some_and(|rest| {
+        let b = rest.as_bytes();
+        b.len() == 13 + 1 + 6
+            && b[..13].iter().all(u8::is_ascii_digit)
+            && b[13] == b'-'
+            && b[14..].iter().all(u8::is_ascii_hexdigit)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            "must have the form CALL-{13-digit epoch milliseconds}-{6 hex characters}",
+        ))
+    }
+}
+
 /// An absolute `http` or `https` URL with a host.
 pub fn http_url(field: &str, value: &str) -> Result<url::Url, ValidationError> {
     let url = url::Url::parse(value).map_err(|e| {

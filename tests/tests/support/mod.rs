@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use atoms_webhook_models::{
-    CreateWebhookRequest, EventType, SigningSecret, UpdateWebhookRequest, Webhook, WebhookId,
-    WebhookSubscription,
+    CallLog, CallLogPage, CreateWebhookRequest, EventType, SigningSecret, UpdateWebhookRequest,
+    Webhook, WebhookId, WebhookSubscription,
 };
-use atoms_webhook_transport::endpoint::CreateWebhook;
+use atoms_webhook_transport::endpoint::{CreateWebhook, ListConversations};
 use atoms_webhook_transport::{
     AddEventsPlan, CascadeReport, Config, CreatedWebhook, Error, Jitter, RetryConfig, RetryPolicy,
 };
@@ -49,6 +49,8 @@ pub trait Ops {
         force: bool,
     ) -> Result<AddEventsPlan, Error>;
     fn delete_webhook_cascade(&self, id: &str, force: bool) -> Result<CascadeReport, Error>;
+    fn list_conversations(&self, req: ListConversations) -> Result<CallLogPage, Error>;
+    fn get_conversation(&self, call_id: &str) -> Result<CallLog, Error>;
     /// The delays the client slept between attempts so far (recorded, not slept).
     fn slept(&self) -> Vec<Duration>;
 }
@@ -158,6 +160,12 @@ macro_rules! ops {
                 force: bool,
             ) -> Result<CascadeReport, Error> {
                 $done!(self, self.client.delete_webhook_cascade(id, force))
+            }
+            fn list_conversations(&self, req: ListConversations) -> Result<CallLogPage, Error> {
+                $done!(self, self.client.list_conversations(req))
+            }
+            fn get_conversation(&self, call_id: &str) -> Result<CallLog, Error> {
+                $done!(self, self.client.get_conversation(call_id))
             }
             fn slept(&self) -> Vec<Duration> {
                 self.slept.lock().unwrap().clone()
