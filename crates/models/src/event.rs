@@ -379,6 +379,10 @@ mod any {
 
 use any::{AnyEvent, AnyMetadata};
 
+/// The top-level key of the marker on an event rebuilt from the call logs (see
+/// [`WebhookEvent::recovered`]). Atoms never sends it.
+pub const RECOVERED_KEY: &str = "recovered";
+
 /// A delivery of any kind, chosen by `metadata.eventType`.
 ///
 /// An event type this version does not know parses to [`WebhookEvent::Unknown`] with the whole
@@ -649,6 +653,37 @@ impl WebhookEvent {
             WebhookEvent::AnalyticsCompleted(e) => e.metadata.analytics.as_ref(),
             _ => None,
         }
+    }
+
+    /// The marker of an item that did not come from Atoms: the top-level
+    /// [`RECOVERED_KEY`] object that `atoms-webhook-receiver`'s reconciliation puts on an event
+    /// it rebuilt from the call logs (`GET /conversation/{callId}`) because the real delivery
+    /// never arrived. `None` for a delivery as Atoms sends it (and for unknown event types).
+    ///
+    /// ```
+    /// use atoms_webhook_models::WebhookEvent;
+    /// let body = br#"{"id":"recovered-CALL-1737000000000-abc123-post-conversation",
+    ///   "metadata":{"agentId":"a","eventType":"post-conversation","callId":"CALL-1737000000000-abc123"},
+    ///   "recovered":{"source":"call-log","eventType":"post-conversation"}}"#;
+    /// let event = WebhookEvent::from_slice(body)?;
+    /// assert!(event.is_recovered());
+    /// assert!(event.recovered().unwrap().as_raw_str().contains("call-log"));
+    /// # Ok::<(), atoms_webhook_models::ParseError>(())
+    /// ```
+    pub fn recovered(&self) -> Option<&Json> {
+        match self {
+            WebhookEvent::PreConversation(e) => e.extra.get(RECOVERED_KEY),
+            WebhookEvent::PostConversation(e) => e.extra.get(RECOVERED_KEY),
+            WebhookEvent::AnalyticsCompleted(e) => e.extra.get(RECOVERED_KEY),
+            WebhookEvent::Unknown(_) => None,
+        }
+        .filter(|marker| !marker.is_null())
+    }
+
+    /// True when [`WebhookEvent::recovered`] is set: the item was rebuilt from the call logs,
+    /// it is not a delivery from Atoms.
+    pub fn is_recovered(&self) -> bool {
+        self.recovered().is_some()
     }
 
     /// The conversation type, when sent.

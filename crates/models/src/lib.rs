@@ -81,7 +81,7 @@ pub use error::{from_slice, from_value, ParseError};
 pub use event::{
     Analytics, AnalyticsCompletedEvent, AnalyticsCompletedMetadata, CallData, Metric, MetricValue,
     PostConversationEvent, PostConversationMetadata, PreConversationEvent, PreConversationMetadata,
-    TranscriptTurn, UnknownEvent, WebhookEvent,
+    TranscriptTurn, UnknownEvent, WebhookEvent, RECOVERED_KEY,
 };
 pub use ids::{AgentId, CallId, DeliveryId, OrganizationId, SubscriptionId, UserId, WebhookId};
 pub use json::{Fields, Json, Number};
