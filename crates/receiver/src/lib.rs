@@ -72,8 +72,8 @@ pub use crate::core::{
 };
 pub use crate::inbox::{body_key, Inbox, Ingested};
 pub use crate::store::{
-    event_rank, Claimed, Inserted, Lease, NewDelivery, Stats, Status, Store, StoreError,
-    StoredDelivery,
+    event_rank, is_recovered_id, recovered_id, Claimed, Inserted, Lease, LedgerCall, NewDelivery,
+    Stats, Status, Store, StoreError, StoredDelivery, RECOVERED_PREFIX,
 };
 pub use crate::worker::{
     handler_fn, Backoff, Delivery, Handler, HandlerError, HandlerFn, RunReport, Worker,

@@ -23,8 +23,9 @@ use tokio_postgres::{Client, Config, NoTls, Row};
 use crate::clock::{from_millis, to_millis, BoxFuture};
 use crate::core::Rejection;
 use crate::store::{
-    event_rank, Claimed, Inserted, Lease, NewDelivery, Stats, Status, Store, StoreError,
-    StoredDelivery, DUPLICATES, REJECTED_PREFIX, UNPARSEABLE,
+    event_rank, Claimed, Inserted, Lease, LedgerCall, NewDelivery, Stats, Status, Store,
+    StoreError, StoredDelivery, DUPLICATES, REJECTED_PREFIX, SUPERSEDED, SUPERSEDED_NOTE,
+    UNPARSEABLE,
 };
 
 /// The most ingests written by one statement (13 parameters each; PostgreSQL allows 65535).
@@ -33,7 +34,8 @@ const MAX_BATCH: usize = 1024;
 /// Serializes migrations across processes (an arbitrary constant: "atoms" in ASCII).
 const MIGRATION_LOCK: i64 = 0x61_74_6f_6d_73;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE deliveries (
     seq          BIGSERIAL PRIMARY KEY,
     id           TEXT    NOT NULL UNIQUE,
@@ -59,7 +61,37 @@ CREATE TABLE counters (
     name  TEXT PRIMARY KEY,
     value BIGINT NOT NULL
 );
-"#];
+"#,
+    LEDGER_MIGRATION,
+];
+
+/// Version 2: the call ledger (per call id, which event types arrived, really or recovered)
+/// and the reconciler's per-call state. Calls already in the inbox are entered as closed:
+/// reconciliation starts from the migration, it does not re-examine history.
+const LEDGER_MIGRATION: &str = r#"
+CREATE TABLE call_ledger (
+    call_id     TEXT   NOT NULL,
+    event_type  TEXT   NOT NULL,
+    source      TEXT   NOT NULL,
+    delivery_id TEXT   NOT NULL,
+    at          BIGINT NOT NULL,
+    PRIMARY KEY (call_id, event_type)
+);
+CREATE TABLE ledger_calls (
+    call_id       TEXT PRIMARY KEY,
+    agent_id      TEXT,
+    first_seen_at BIGINT NOT NULL,
+    final_seen_at BIGINT,
+    closed_at     BIGINT
+);
+CREATE INDEX ledger_calls_open ON ledger_calls (first_seen_at) WHERE closed_at IS NULL;
+INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+    SELECT call_id, event_type, 'delivery', MIN(id), MIN(received_at) FROM deliveries
+    WHERE call_id IS NOT NULL AND event_type <> '' GROUP BY call_id, event_type;
+INSERT INTO ledger_calls (call_id, first_seen_at, closed_at)
+    SELECT call_id, MIN(received_at), MIN(received_at) FROM deliveries
+    WHERE call_id IS NOT NULL GROUP BY call_id;
+"#;
 
 const COLUMNS: &str = "id, call_id, event_type, status, attempts, received_at, available_at, \
      lease_until, processed_at, last_error, body, content_type, signature, user_agent, claims";
@@ -340,6 +372,54 @@ async fn write_batch(client: &mut Client, batch: &[Job]) -> Result<Vec<bool>, St
                 *counts.entry(UNPARSEABLE.to_owned()).or_default() += 1;
             }
             fresh.push(new);
+        }
+        // The call ledger: per call, which event types arrived. A real delivery whose
+        // recovered twin was enqueued first is stored as done, not processed. The ledger's
+        // primary key serializes this against a concurrent `enqueue_recovered`.
+        let (mut calls, mut types, mut ids, mut ats) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (r, new) in rows.iter().zip(&fresh) {
+            if let (true, None, Some(call_id)) = (*new, &r.d.parse_error, &r.d.call_id) {
+                if !r.d.event_type.is_empty() {
+                    calls.push(call_id.clone());
+                    types.push(r.d.event_type.clone());
+                    ids.push(r.d.id.clone());
+                    ats.push(r.received);
+                }
+            }
+        }
+        if !calls.is_empty() {
+            tx.execute(
+                "INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+                 SELECT c, t, 'delivery', i, a
+                 FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[]) AS u(c, t, i, a)
+                 ON CONFLICT DO NOTHING",
+                &[&calls, &types, &ids, &ats],
+            )
+            .await
+            .map_err(db)?;
+            let superseded = tx
+                .execute(
+                    "UPDATE deliveries d
+                     SET status = 'done', processed_at = d.received_at, last_error = $2
+                     FROM call_ledger l
+                     WHERE d.id = ANY($1) AND l.call_id = d.call_id
+                       AND l.event_type = d.event_type AND l.source = 'recovered'",
+                    &[&ids, &SUPERSEDED_NOTE],
+                )
+                .await
+                .map_err(db)?;
+            if superseded > 0 {
+                *counts.entry(SUPERSEDED.to_owned()).or_default() += superseded as i64;
+            }
+            tx.execute(
+                "INSERT INTO ledger_calls (call_id, first_seen_at)
+                 SELECT c, MIN(a) FROM unnest($1::TEXT[], $2::BIGINT[]) AS u(c, a) GROUP BY c
+                 ON CONFLICT DO NOTHING",
+                &[&calls, &ats],
+            )
+            .await
+            .map_err(db)?;
         }
     }
     for (name, n) in &counts {
@@ -624,6 +704,8 @@ impl Store for PgStore {
                     stats.duplicates = n;
                 } else if name == UNPARSEABLE {
                     stats.unparseable = n;
+                } else if name == SUPERSEDED {
+                    stats.superseded = n;
                 } else if let Some(reason) = name.strip_prefix(REJECTED_PREFIX) {
                     stats.rejections.insert(reason.to_owned(), n);
                 }
@@ -642,6 +724,17 @@ impl Store for PgStore {
             stats.oldest_pending_age = oldest.map(|t| {
                 std::time::Duration::from_millis(now.saturating_sub(t).max(0).unsigned_abs())
             });
+            let recovered: i64 = self
+                .client
+                .query_one(
+                    "SELECT COUNT(*)::BIGINT FROM call_ledger WHERE source = 'recovered'",
+                    &[],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            stats.recovered = recovered.max(0) as u64;
             Ok(stats)
         })
     }
@@ -682,6 +775,158 @@ impl Store for PgStore {
             row.as_ref()
                 .map(|r| read_row(r).map(|(d, _)| d))
                 .transpose()
+        })
+    }
+
+    fn enqueue_recovered(&self, d: NewDelivery) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        Box::pin(async move {
+            let (Some(call_id), false) = (d.call_id.as_deref(), d.event_type.is_empty()) else {
+                return Err(StoreError::Corrupt(
+                    "a recovered item needs a call id and an event type",
+                ));
+            };
+            let received = to_millis(d.received_at);
+            let rank = event_rank(&d.event_type);
+            // One statement: the ledger row, the call and the delivery are written together
+            // or not at all; the ledger's primary key decides against a concurrent ingest.
+            let rows = self
+                .client
+                .query(
+                    "WITH l AS (
+                         INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+                         VALUES ($1, $2, 'recovered', $3, $4) ON CONFLICT DO NOTHING
+                         RETURNING call_id),
+                     c AS (
+                         INSERT INTO ledger_calls (call_id, first_seen_at)
+                         SELECT call_id, $4 FROM l ON CONFLICT DO NOTHING)
+                     INSERT INTO deliveries (id, call_id, event_type, rank, body, content_type,
+                         signature, user_agent, received_at, status, available_at)
+                     SELECT $3, $1, $2, $5, $6, $7, NULL, $8, $4, 'pending', $4 FROM l
+                     ON CONFLICT (id) DO NOTHING RETURNING id",
+                    &[
+                        &call_id,
+                        &d.event_type,
+                        &d.id,
+                        &received,
+                        &rank,
+                        &d.body,
+                        &d.content_type,
+                        &d.user_agent,
+                    ],
+                )
+                .await
+                .map_err(db)?;
+            Ok(if rows.is_empty() {
+                Inserted::Duplicate
+            } else {
+                Inserted::New
+            })
+        })
+    }
+
+    fn open_calls(&self, limit: u32) -> BoxFuture<'_, Result<Vec<LedgerCall>, StoreError>> {
+        Box::pin(async move {
+            let rows = self
+                .client
+                .query(
+                    "SELECT call_id, agent_id, first_seen_at, final_seen_at FROM ledger_calls
+                     WHERE closed_at IS NULL ORDER BY first_seen_at, call_id LIMIT $1",
+                    &[&i64::from(limit)],
+                )
+                .await
+                .map_err(db)?;
+            let mut calls = Vec::with_capacity(rows.len());
+            for r in &rows {
+                calls.push(LedgerCall {
+                    call_id: r.try_get(0).map_err(db)?,
+                    agent_id: r.try_get(1).map_err(db)?,
+                    arrived: Vec::new(),
+                    recovered: Vec::new(),
+                    first_seen_at: from_millis(r.try_get(2).map_err(db)?),
+                    final_seen_at: r.try_get::<_, Option<i64>>(3).map_err(db)?.map(from_millis),
+                });
+            }
+            let ids: Vec<String> = calls.iter().map(|c| c.call_id.clone()).collect();
+            let events = self
+                .client
+                .query(
+                    "SELECT call_id, event_type, source FROM call_ledger
+                     WHERE call_id = ANY($1) ORDER BY at",
+                    &[&ids],
+                )
+                .await
+                .map_err(db)?;
+            for r in &events {
+                let call_id: String = r.try_get(0).map_err(db)?;
+                let event_type: String = r.try_get(1).map_err(db)?;
+                let source: String = r.try_get(2).map_err(db)?;
+                if let Some(call) = calls.iter_mut().find(|c| c.call_id == call_id) {
+                    if source == "recovered" {
+                        call.recovered.push(event_type);
+                    } else {
+                        call.arrived.push(event_type);
+                    }
+                }
+            }
+            Ok(calls)
+        })
+    }
+
+    fn note_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        agent_id: Option<&'a str>,
+        is_final: bool,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = to_millis(now);
+        let final_at = is_final.then_some(now);
+        Box::pin(async move {
+            self.update(
+                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (call_id) DO UPDATE SET
+                     agent_id = COALESCE(ledger_calls.agent_id, EXCLUDED.agent_id),
+                     final_seen_at = COALESCE(ledger_calls.final_seen_at, EXCLUDED.final_seen_at)",
+                &[&call_id, &agent_id, &now, &final_at],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn close_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = to_millis(now);
+        Box::pin(async move {
+            self.update(
+                "INSERT INTO ledger_calls (call_id, first_seen_at, closed_at) VALUES ($1, $2, $2)
+                 ON CONFLICT (call_id) DO UPDATE SET
+                     closed_at = COALESCE(ledger_calls.closed_at, EXCLUDED.closed_at)",
+                &[&call_id, &now],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let rows = self
+                .client
+                .query(
+                    "SELECT call_id FROM ledger_calls WHERE call_id = ANY($1)
+                     UNION SELECT call_id FROM call_ledger WHERE call_id = ANY($1)",
+                    &[&call_ids],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| r.try_get::<_, String>(0).map_err(db))
+                .collect()
         })
     }
 }

@@ -20,15 +20,17 @@ use tokio::sync::oneshot;
 use crate::clock::{from_millis, to_millis, BoxFuture};
 use crate::core::Rejection;
 use crate::store::{
-    event_rank, Claimed, Inserted, Lease, NewDelivery, Stats, Status, Store, StoreError,
-    StoredDelivery, DUPLICATES, REJECTED_PREFIX, UNPARSEABLE,
+    event_rank, Claimed, Inserted, Lease, LedgerCall, NewDelivery, Stats, Status, Store,
+    StoreError, StoredDelivery, DUPLICATES, REJECTED_PREFIX, SUPERSEDED, SUPERSEDED_NOTE,
+    UNPARSEABLE,
 };
 
 /// The most jobs committed in one transaction.
 const MAX_BATCH: usize = 1024;
 
 /// Schema migrations, in order; the crate owns them. Version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE deliveries (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     id           TEXT    NOT NULL UNIQUE,
@@ -54,7 +56,37 @@ CREATE TABLE counters (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-"#];
+"#,
+    LEDGER_MIGRATION,
+];
+
+/// Version 2: the call ledger (per call id, which event types arrived, really or recovered)
+/// and the reconciler's per-call state. Calls already in the inbox are entered as closed:
+/// reconciliation starts from the migration, it does not re-examine history.
+const LEDGER_MIGRATION: &str = r#"
+CREATE TABLE call_ledger (
+    call_id     TEXT    NOT NULL,
+    event_type  TEXT    NOT NULL,
+    source      TEXT    NOT NULL,
+    delivery_id TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (call_id, event_type)
+);
+CREATE TABLE ledger_calls (
+    call_id       TEXT PRIMARY KEY,
+    agent_id      TEXT,
+    first_seen_at INTEGER NOT NULL,
+    final_seen_at INTEGER,
+    closed_at     INTEGER
+);
+CREATE INDEX ledger_calls_open ON ledger_calls (first_seen_at) WHERE closed_at IS NULL;
+INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+    SELECT call_id, event_type, 'delivery', MIN(id), MIN(received_at) FROM deliveries
+    WHERE call_id IS NOT NULL AND event_type <> '' GROUP BY call_id, event_type;
+INSERT INTO ledger_calls (call_id, first_seen_at, closed_at)
+    SELECT call_id, MIN(received_at), MIN(received_at) FROM deliveries
+    WHERE call_id IS NOT NULL GROUP BY call_id;
+"#;
 
 const COLUMNS: &str = "id, call_id, event_type, status, attempts, received_at, available_at, \
      lease_until, processed_at, last_error, body, content_type, signature, user_agent, claims";
@@ -242,6 +274,43 @@ fn bump(conn: &Connection, name: &str) -> rusqlite::Result<()> {
     .map(|_| ())
 }
 
+/// The call ledger's part of an ingest: records the event type of the call; when its recovered
+/// twin was enqueued first, the delivery just stored is marked done without processing.
+fn ledger_delivery(
+    c: &Connection,
+    call_id: &str,
+    event_type: &str,
+    id: &str,
+    received: i64,
+) -> rusqlite::Result<()> {
+    let fresh = c
+        .prepare_cached(
+            "INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+             VALUES (?1, ?2, 'delivery', ?3, ?4) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![call_id, event_type, id, received])?;
+    if fresh == 0 {
+        let source: String = c
+            .prepare_cached(
+                "SELECT source FROM call_ledger WHERE call_id = ?1 AND event_type = ?2",
+            )?
+            .query_row(params![call_id, event_type], |r| r.get(0))?;
+        if source == "recovered" {
+            c.prepare_cached(
+                "UPDATE deliveries SET status = 'done', processed_at = ?2, last_error = ?3
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, received, SUPERSEDED_NOTE])?;
+            bump(c, SUPERSEDED)?;
+        }
+    }
+    c.prepare_cached(
+        "INSERT INTO ledger_calls (call_id, first_seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![call_id, received])?;
+    Ok(())
+}
+
 fn opt_time(ms: Option<i64>) -> Option<SystemTime> {
     ms.map(from_millis)
 }
@@ -310,6 +379,9 @@ impl Store for SqliteStore {
             }
             if dead {
                 bump(c, UNPARSEABLE)?;
+            } else if let Some(call_id) = d.call_id.as_deref().filter(|_| !d.event_type.is_empty())
+            {
+                ledger_delivery(c, call_id, &d.event_type, &d.id, received)?;
             }
             Ok(Inserted::New)
         })
@@ -500,10 +572,18 @@ impl Store for SqliteStore {
                     stats.duplicates = n;
                 } else if name == UNPARSEABLE {
                     stats.unparseable = n;
+                } else if name == SUPERSEDED {
+                    stats.superseded = n;
                 } else if let Some(reason) = name.strip_prefix(REJECTED_PREFIX) {
                     stats.rejections.insert(reason.to_owned(), n);
                 }
             }
+            let recovered: i64 = c.query_row(
+                "SELECT COUNT(*) FROM call_ledger WHERE source = 'recovered'",
+                [],
+                |r| r.get(0),
+            )?;
+            stats.recovered = recovered.max(0) as u64;
             let oldest: Option<i64> = c.query_row(
                 "SELECT MIN(received_at) FROM deliveries WHERE status IN ('pending', 'leased')",
                 [],
@@ -545,6 +625,144 @@ impl Store for SqliteStore {
                 |r| read_row(r).map(|(d, _)| d),
             )
             .optional()
+        })
+    }
+
+    fn enqueue_recovered(&self, d: NewDelivery) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        self.run(move |c| {
+            let (Some(call_id), false) = (d.call_id.as_deref(), d.event_type.is_empty()) else {
+                return Err(rusqlite::Error::InvalidParameterName(
+                    "a recovered item needs a call id and an event type".to_owned(),
+                ));
+            };
+            let received = to_millis(d.received_at);
+            let fresh = c
+                .prepare_cached(
+                    "INSERT INTO call_ledger (call_id, event_type, source, delivery_id, at)
+                     VALUES (?1, ?2, 'recovered', ?3, ?4) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![call_id, d.event_type, d.id, received])?;
+            if fresh == 0 {
+                return Ok(Inserted::Duplicate);
+            }
+            c.prepare_cached(
+                "INSERT INTO deliveries (id, call_id, event_type, rank, body, content_type,
+                 signature, user_agent, received_at, status, available_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, 'pending', ?8)
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                d.id,
+                call_id,
+                d.event_type,
+                event_rank(&d.event_type),
+                d.body,
+                d.content_type,
+                d.user_agent,
+                received,
+            ])?;
+            c.prepare_cached(
+                "INSERT INTO ledger_calls (call_id, first_seen_at) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![call_id, received])?;
+            Ok(Inserted::New)
+        })
+    }
+
+    fn open_calls(&self, limit: u32) -> BoxFuture<'_, Result<Vec<LedgerCall>, StoreError>> {
+        self.run(move |c| {
+            let mut calls: Vec<LedgerCall> = c
+                .prepare_cached(
+                    "SELECT call_id, agent_id, first_seen_at, final_seen_at FROM ledger_calls
+                     WHERE closed_at IS NULL ORDER BY first_seen_at, call_id LIMIT ?1",
+                )?
+                .query_map(params![limit], |r| {
+                    Ok(LedgerCall {
+                        call_id: r.get(0)?,
+                        agent_id: r.get(1)?,
+                        arrived: Vec::new(),
+                        recovered: Vec::new(),
+                        first_seen_at: from_millis(r.get(2)?),
+                        final_seen_at: opt_time(r.get(3)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut events = c.prepare_cached(
+                "SELECT event_type, source FROM call_ledger WHERE call_id = ?1 ORDER BY at",
+            )?;
+            for call in &mut calls {
+                let rows = events.query_map(params![call.call_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (event_type, source) = row?;
+                    if source == "recovered" {
+                        call.recovered.push(event_type);
+                    } else {
+                        call.arrived.push(event_type);
+                    }
+                }
+            }
+            Ok(calls)
+        })
+    }
+
+    fn note_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        agent_id: Option<&'a str>,
+        is_final: bool,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (call_id, agent_id, now) = (
+            call_id.to_owned(),
+            agent_id.map(str::to_owned),
+            to_millis(now),
+        );
+        self.run(move |c| {
+            c.prepare_cached(
+                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (call_id) DO UPDATE SET
+                     agent_id = COALESCE(ledger_calls.agent_id, excluded.agent_id),
+                     final_seen_at = COALESCE(ledger_calls.final_seen_at, excluded.final_seen_at)",
+            )?
+            .execute(params![call_id, agent_id, now, is_final.then_some(now)])
+            .map(|_| ())
+        })
+    }
+
+    fn close_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (call_id, now) = (call_id.to_owned(), to_millis(now));
+        self.run(move |c| {
+            c.prepare_cached(
+                "INSERT INTO ledger_calls (call_id, first_seen_at, closed_at) VALUES (?1, ?2, ?2)
+                 ON CONFLICT (call_id) DO UPDATE SET
+                     closed_at = COALESCE(ledger_calls.closed_at, excluded.closed_at)",
+            )?
+            .execute(params![call_id, now])
+            .map(|_| ())
+        })
+    }
+
+    fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM ledger_calls WHERE call_id = ?1)
+                     OR EXISTS (SELECT 1 FROM call_ledger WHERE call_id = ?1)",
+            )?;
+            let mut known = Vec::new();
+            for id in call_ids {
+                if stmt.query_row(params![id], |r| r.get::<_, bool>(0))? {
+                    known.push(id);
+                }
+            }
+            Ok(known)
         })
     }
 }

@@ -37,6 +37,10 @@ pub enum StoreError {
     /// A row holds a value this version cannot read (for example an unknown status).
     #[error("unreadable row: {0}")]
     Corrupt(&'static str),
+    /// This store does not implement the operation (a custom [`Store`] without the call
+    /// ledger that reconciliation needs).
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {
@@ -99,6 +103,52 @@ pub fn event_rank(event_type: &str) -> i32 {
         "post-conversation" => 1,
         "analytics-completed" => 2,
         _ => 3,
+    }
+}
+
+/// The id prefix of the items reconciliation rebuilt from the call logs (see [`recovered_id`]).
+pub const RECOVERED_PREFIX: &str = "recovered:";
+
+/// The inbox id of the recovered item standing in for the `event_type` delivery of `call_id`:
+/// `recovered:{callId}:{eventType}` (never the form of an Atoms delivery id, a 24-hex ObjectId).
+pub fn recovered_id(call_id: &str, event_type: &str) -> String {
+    format!("{RECOVERED_PREFIX}{call_id}:{event_type}")
+}
+
+/// True for the id of a recovered item.
+pub fn is_recovered_id(id: &str) -> bool {
+    id.starts_with(RECOVERED_PREFIX)
+}
+
+/// What the call ledger knows of one call that reconciliation has not closed yet.
+///
+/// The ledger is written by [`Store::ingest`] (per call id, which event types arrived) and by
+/// [`Store::enqueue_recovered`]; the reconciler notes what it learnt from the call log
+/// ([`Store::note_call`]) and closes the call once nothing is missing ([`Store::close_call`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LedgerCall {
+    /// The call id.
+    pub call_id: String,
+    /// The agent, once the reconciler has read it from the call log (or the sweep found it).
+    pub agent_id: Option<String>,
+    /// Event types that arrived as real deliveries.
+    pub arrived: Vec<String>,
+    /// Event types enqueued as recovered items.
+    pub recovered: Vec<String>,
+    /// When the ledger first heard of the call.
+    pub first_seen_at: SystemTime,
+    /// When the reconciler first saw the call log with a final status.
+    pub final_seen_at: Option<SystemTime>,
+}
+
+impl LedgerCall {
+    /// True when `event_type` arrived, really or recovered.
+    pub fn has(&self, event_type: &str) -> bool {
+        self.arrived
+            .iter()
+            .chain(&self.recovered)
+            .any(|t| t == event_type)
     }
 }
 
@@ -268,6 +318,11 @@ pub struct Stats {
     pub rejections: BTreeMap<String, u64>,
     /// How long the oldest pending (or leased) delivery has waited since it was received.
     pub oldest_pending_age: Option<Duration>,
+    /// Items reconciliation rebuilt from the call logs and enqueued (see
+    /// [`Store::enqueue_recovered`]).
+    pub recovered: u64,
+    /// Real deliveries that arrived after their recovered twin: stored as done, not processed.
+    pub superseded: u64,
 }
 
 impl Stats {
@@ -368,6 +423,60 @@ pub trait Store: Send + Sync + 'static {
 
     /// One delivery by id.
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredDelivery>, StoreError>>;
+
+    /// Enqueues an item rebuilt from the call logs (its `id` from [`recovered_id`], its
+    /// `call_id` and `event_type` set) as pending, unless the call ledger already has that
+    /// event type of that call (a real delivery arrived, or it was recovered before):
+    /// [`Inserted::Duplicate`] then, and nothing is stored. Atomic with [`Store::ingest`]'s
+    /// ledger write, so that a late real delivery and its recovered twin are never both
+    /// processed: whichever is written first wins, the other is recorded only.
+    fn enqueue_recovered(
+        &self,
+        delivery: NewDelivery,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        let _ = delivery;
+        Box::pin(async {
+            Err(StoreError::Unsupported(
+                "reconciliation (enqueue_recovered)",
+            ))
+        })
+    }
+
+    /// Up to `limit` calls of the ledger not closed yet, longest known first.
+    fn open_calls(&self, limit: u32) -> BoxFuture<'_, Result<Vec<LedgerCall>, StoreError>> {
+        let _ = limit;
+        Box::pin(async { Err(StoreError::Unsupported("reconciliation (open_calls)")) })
+    }
+
+    /// Records a call the reconciler learnt of (from the sweep, or its call log): creates it in
+    /// the ledger at `now` if it is new, sets its agent if given and not known, and, when
+    /// `is_final`, the time the log was first seen final (kept once set).
+    fn note_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        agent_id: Option<&'a str>,
+        is_final: bool,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (call_id, agent_id, is_final, now);
+        Box::pin(async { Err(StoreError::Unsupported("reconciliation (note_call)")) })
+    }
+
+    /// Closes a call: reconciliation has nothing more to do for it.
+    fn close_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (call_id, now);
+        Box::pin(async { Err(StoreError::Unsupported("reconciliation (close_call)")) })
+    }
+
+    /// Which of `call_ids` the ledger knows (open or closed): the sweep stops at those.
+    fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let _ = call_ids;
+        Box::pin(async { Err(StoreError::Unsupported("reconciliation (known_calls)")) })
+    }
 }
 
 impl<S: Store + ?Sized> Store for Arc<S> {
@@ -440,6 +549,34 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredDelivery>, StoreError>> {
         (**self).get(id)
     }
+    fn enqueue_recovered(
+        &self,
+        delivery: NewDelivery,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        (**self).enqueue_recovered(delivery)
+    }
+    fn open_calls(&self, limit: u32) -> BoxFuture<'_, Result<Vec<LedgerCall>, StoreError>> {
+        (**self).open_calls(limit)
+    }
+    fn note_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        agent_id: Option<&'a str>,
+        is_final: bool,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).note_call(call_id, agent_id, is_final, now)
+    }
+    fn close_call<'a>(
+        &'a self,
+        call_id: &'a str,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).close_call(call_id, now)
+    }
+    fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        (**self).known_calls(call_ids)
+    }
 }
 
 /// Counter names kept beside the deliveries (used by the store implementations).
@@ -447,6 +584,12 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 pub(crate) const DUPLICATES: &str = "duplicates";
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const UNPARSEABLE: &str = "unparseable";
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) const SUPERSEDED: &str = "superseded";
+/// `last_error` of a real delivery that arrived after its recovered twin.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) const SUPERSEDED_NOTE: &str =
+    "superseded: its recovered twin (same call and event type) was enqueued first; not processed";
 /// Prefix of the rejection counters (`rejected.bad_signature`, ...).
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const REJECTED_PREFIX: &str = "rejected.";
