@@ -16,6 +16,9 @@
 //!   replay.
 //! - **axum** (feature `axum`, module `axum`): the `VerifiedEvent` extractor and the tower
 //!   `InboxService` / `InboxLayer`.
+//! - **Reconciliation** (feature `reconcile`, module `reconcile`): a call ledger in the store
+//!   and a `Reconciler` that reads the call logs and enqueues **recovered** items for the
+//!   deliveries that never arrived (Atoms never retries), deduplicated against late ones.
 //!
 //! Time is injected everywhere ([`Clock`], [`Sleeper`]) so tests never wait.
 //!
@@ -63,6 +66,8 @@ mod worker;
 pub mod axum;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "reconcile")]
+pub mod reconcile;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

@@ -82,6 +82,7 @@ CREATE TABLE ledger_calls (
     agent_id      TEXT,
     first_seen_at BIGINT NOT NULL,
     final_seen_at BIGINT,
+    swept_at      BIGINT,
     closed_at     BIGINT
 );
 CREATE INDEX ledger_calls_open ON ledger_calls (first_seen_at) WHERE closed_at IS NULL;
@@ -877,18 +878,21 @@ impl Store for PgStore {
         call_id: &'a str,
         agent_id: Option<&'a str>,
         is_final: bool,
+        swept: bool,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let now = to_millis(now);
         let final_at = is_final.then_some(now);
+        let swept_at = swept.then_some(now);
         Box::pin(async move {
             self.update(
-                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at)
-                 VALUES ($1, $2, $3, $4)
+                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at, swept_at)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (call_id) DO UPDATE SET
                      agent_id = COALESCE(ledger_calls.agent_id, EXCLUDED.agent_id),
-                     final_seen_at = COALESCE(ledger_calls.final_seen_at, EXCLUDED.final_seen_at)",
-                &[&call_id, &agent_id, &now, &final_at],
+                     final_seen_at = COALESCE(ledger_calls.final_seen_at, EXCLUDED.final_seen_at),
+                     swept_at = COALESCE(ledger_calls.swept_at, EXCLUDED.swept_at)",
+                &[&call_id, &agent_id, &now, &final_at, &swept_at],
             )
             .await
             .map(|_| ())
@@ -918,8 +922,8 @@ impl Store for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT call_id FROM ledger_calls WHERE call_id = ANY($1)
-                     UNION SELECT call_id FROM call_ledger WHERE call_id = ANY($1)",
+                    "SELECT call_id FROM ledger_calls
+                     WHERE call_id = ANY($1) AND swept_at IS NOT NULL",
                     &[&call_ids],
                 )
                 .await

@@ -77,6 +77,7 @@ CREATE TABLE ledger_calls (
     agent_id      TEXT,
     first_seen_at INTEGER NOT NULL,
     final_seen_at INTEGER,
+    swept_at      INTEGER,
     closed_at     INTEGER
 );
 CREATE INDEX ledger_calls_open ON ledger_calls (first_seen_at) WHERE closed_at IS NULL;
@@ -713,6 +714,7 @@ impl Store for SqliteStore {
         call_id: &'a str,
         agent_id: Option<&'a str>,
         is_final: bool,
+        swept: bool,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let (call_id, agent_id, now) = (
@@ -722,13 +724,14 @@ impl Store for SqliteStore {
         );
         self.run(move |c| {
             c.prepare_cached(
-                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at)
-                 VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO ledger_calls (call_id, agent_id, first_seen_at, final_seen_at, swept_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (call_id) DO UPDATE SET
                      agent_id = COALESCE(ledger_calls.agent_id, excluded.agent_id),
-                     final_seen_at = COALESCE(ledger_calls.final_seen_at, excluded.final_seen_at)",
+                     final_seen_at = COALESCE(ledger_calls.final_seen_at, excluded.final_seen_at),
+                     swept_at = COALESCE(ledger_calls.swept_at, excluded.swept_at)",
             )?
-            .execute(params![call_id, agent_id, now, is_final.then_some(now)])
+            .execute(params![call_id, agent_id, now, is_final.then_some(now), swept.then_some(now)])
             .map(|_| ())
         })
     }
@@ -753,8 +756,8 @@ impl Store for SqliteStore {
     fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         self.run(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM ledger_calls WHERE call_id = ?1)
-                     OR EXISTS (SELECT 1 FROM call_ledger WHERE call_id = ?1)",
+                "SELECT EXISTS (SELECT 1 FROM ledger_calls
+                                WHERE call_id = ?1 AND swept_at IS NOT NULL)",
             )?;
             let mut known = Vec::new();
             for id in call_ids {

@@ -449,16 +449,18 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Records a call the reconciler learnt of (from the sweep, or its call log): creates it in
-    /// the ledger at `now` if it is new, sets its agent if given and not known, and, when
-    /// `is_final`, the time the log was first seen final (kept once set).
+    /// the ledger at `now` if it is new, sets its agent if given and not known, when
+    /// `is_final` the time the log was first seen final, and when `swept` that a sweep has seen
+    /// it (each kept once set). A closed call stays closed.
     fn note_call<'a>(
         &'a self,
         call_id: &'a str,
         agent_id: Option<&'a str>,
         is_final: bool,
+        swept: bool,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let _ = (call_id, agent_id, is_final, now);
+        let _ = (call_id, agent_id, is_final, swept, now);
         Box::pin(async { Err(StoreError::Unsupported("reconciliation (note_call)")) })
     }
 
@@ -472,7 +474,7 @@ pub trait Store: Send + Sync + 'static {
         Box::pin(async { Err(StoreError::Unsupported("reconciliation (close_call)")) })
     }
 
-    /// Which of `call_ids` the ledger knows (open or closed): the sweep stops at those.
+    /// Which of `call_ids` an earlier sweep has seen (open or closed): the sweep stops at those.
     fn known_calls(&self, call_ids: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         let _ = call_ids;
         Box::pin(async { Err(StoreError::Unsupported("reconciliation (known_calls)")) })
@@ -563,9 +565,10 @@ impl<S: Store + ?Sized> Store for Arc<S> {
         call_id: &'a str,
         agent_id: Option<&'a str>,
         is_final: bool,
+        swept: bool,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        (**self).note_call(call_id, agent_id, is_final, now)
+        (**self).note_call(call_id, agent_id, is_final, swept, now)
     }
     fn close_call<'a>(
         &'a self,

@@ -110,7 +110,10 @@ fn wal_mode_and_migrations() {
         .collect::<Result<_, _>>()
         .unwrap();
     // One row per migration applied, each once.
-    assert_eq!(versions, (1..=SqliteStore::SCHEMA_VERSION).collect::<Vec<_>>());
+    assert_eq!(
+        versions,
+        (1..=SqliteStore::SCHEMA_VERSION).collect::<Vec<_>>()
+    );
     c.execute("INSERT INTO schema_version (version) VALUES (99)", [])
         .unwrap();
     drop(c);
