@@ -241,6 +241,28 @@ pub struct ServeArgs {
     /// How workers process.
     #[command(flatten)]
     pub worker: WorkerArgs,
+
+    /// Reconcile the inbox against the call logs (GET /conversation, with the global
+    /// --api-key and --base-url): a delivery that never arrived for a final call of a
+    /// subscribed agent is recovered from its call log and processed like the others
+    /// (forwarded with `X-Atoms-Recovered: <event type>`, signed with the webhook's secret).
+    #[arg(long)]
+    pub reconcile: bool,
+
+    /// With --reconcile: how long a missing delivery may still arrive once its call log is
+    /// final, in seconds (0 allowed). Default: 120.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero, requires = "reconcile")]
+    pub reconcile_grace: Option<Duration>,
+
+    /// With --reconcile: how often the call logs are swept for calls of which nothing arrived,
+    /// in seconds. Default: 300.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, requires = "reconcile")]
+    pub sweep_interval: Option<Duration>,
+
+    /// With --reconcile: the webhook this inbox receives for. Default: the one whose signing
+    /// secret is a --secret.
+    #[arg(long, value_name = "ID", requires = "reconcile")]
+    pub webhook: Option<String>,
 }
 
 /// `inbox work`.
@@ -250,6 +272,11 @@ pub struct WorkArgs {
     /// Where the inbox is.
     #[command(flatten)]
     pub store: StoreArgs,
+
+    /// The webhook's signing secret, to sign the recovered items `--forward` sends (they carry
+    /// no Atoms signature).
+    #[arg(long = "secret", env = SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
+    pub secret: Option<String>,
 
     /// What to do with each delivery.
     #[command(flatten)]
@@ -285,6 +312,10 @@ pub struct InboxListArgs {
     /// At most this many.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub limit: u32,
+
+    /// Only items recovered from the call logs (see `inbox serve --reconcile`).
+    #[arg(long)]
+    pub recovered: bool,
 }
 
 /// `inbox show`.
@@ -700,6 +731,13 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 }
 
 /// A positive, finite number of seconds.
+fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
+    if s.trim().parse::<f64>() == Ok(0.0) {
+        return Ok(Duration::ZERO);
+    }
+    parse_secs(s)
+}
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .trim()

@@ -9,10 +9,12 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use atoms_webhook_models::{sign, SigningSecret, Webhook};
 use atoms_webhook_receiver::axum::InboxService;
+use atoms_webhook_receiver::reconcile::{ReconcileConfig, Reconciler};
 use atoms_webhook_receiver::{
-    handler_fn, Backoff, Delivery, HandlerError, Inbox, PgStore, Receiver, SqliteStore, Stats,
-    Status, Store, StoredDelivery, Worker,
+    handler_fn, is_recovered_id, Backoff, Delivery, HandlerError, Inbox, PgStore, Receiver,
+    SqliteStore, Stats, Status, Store, StoredDelivery, Worker,
 };
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -30,6 +32,13 @@ use crate::output::{self, Cell, Style, Table};
 pub const DELIVERY_ID_HEADER: &str = "x-atoms-delivery-id";
 /// The header numbering the attempt (1 for the first) on a forwarded request.
 pub const DELIVERY_ATTEMPT_HEADER: &str = "x-atoms-delivery-attempt";
+/// The header marking a forwarded item recovered from the call logs; its value is the event
+/// type it stands in for. Such an item is signed with the webhook's secret by this inbox, not
+/// by Atoms.
+pub const RECOVERED_HEADER: &str = "x-atoms-recovered";
+
+const DEFAULT_RECONCILE_GRACE: Duration = Duration::from_secs(120);
+const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Runs an `inbox` subcommand.
 pub fn run(global: &GlobalArgs, cmd: InboxCmd) -> Result<(), CliError> {
@@ -88,10 +97,21 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     )
     .map_err(|_| CliError::usage("--secret must not be empty"))?
     .max_body(args.max_body);
+    // Reconciliation reads the webhook (its subscriptions, and the secret that signs the
+    // recovered items this inbox forwards) before anything is received.
+    let reconcile = if args.reconcile {
+        Some(reconcile_setup(global, &args).await?)
+    } else {
+        None
+    };
+    let recovered_secret = match &reconcile {
+        Some((_, webhook)) => webhook.signing_secret().cloned(),
+        None => args.secrets.first().map(|s| SigningSecret::new(s.as_str())),
+    };
     let handler = if args.no_workers {
         None
     } else {
-        handler(global, &args.handler)?
+        handler(global, &args.handler, recovered_secret)?
     };
     let store = open_store(&args.store).await?;
     // New deliveries wake this process's idle workers at once.
@@ -117,6 +137,37 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     if workers.is_empty() {
         output::line("receiving only: deliveries are stored, not processed")?;
     }
+    let mut workers = workers;
+    if let Some((client, webhook)) = reconcile {
+        let grace = args.reconcile_grace.unwrap_or(DEFAULT_RECONCILE_GRACE);
+        let sweep = args.sweep_interval.unwrap_or(DEFAULT_SWEEP_INTERVAL);
+        let config = ReconcileConfig::default()
+            .grace(grace)
+            .sweep_interval(sweep)
+            // Often enough to notice a final call soon after its grace period ends.
+            .poll_interval(
+                (grace.min(sweep) / 2).clamp(Duration::from_millis(50), Duration::from_secs(15)),
+            );
+        let reconciler = Reconciler::new(client, store.clone(), webhook.id.clone())
+            .config(config)
+            .wake(wake.clone());
+        output::line(format!(
+            "reconciling against the call logs of webhook {} (grace {} s, sweep every {} s)",
+            webhook.id,
+            grace.as_secs_f64(),
+            sweep.as_secs_f64()
+        ))?;
+        let mut stop = stop_rx.clone();
+        workers.push(tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = reconciler.run(stopped).await {
+                let _ =
+                    CliError::failure(format!("reconciliation stopped: {}", chain(&e))).report();
+            }
+        }));
+    }
     let mut stop_rx_server = stop_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -128,6 +179,62 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     stop_signal().await;
     let _ = stop_tx.send(true);
     finish(server, workers, args.worker.grace).await
+}
+
+/// The API client and the webhook for `--reconcile`: `--webhook`, or the webhook whose signing
+/// secret is one of the `--secret`s.
+async fn reconcile_setup(
+    global: &GlobalArgs,
+    args: &ServeArgs,
+) -> Result<(atoms_webhook_async::Client, Webhook), CliError> {
+    let key = global
+        .api_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            CliError::usage(
+                "--reconcile reads the call logs: pass --api-key or set SMALLEST_API_KEY",
+            )
+        })?;
+    let base_url = match global.base_url.trim() {
+        "" => atoms_webhook_async::DEFAULT_BASE_URL,
+        url => url,
+    };
+    let mut config = atoms_webhook_async::Config::new(key).base_url(base_url);
+    if let Some(timeout) = global.timeout {
+        let connect = config.connect_timeout.min(timeout);
+        config = config.timeout(timeout).connect_timeout(connect);
+    }
+    let client = atoms_webhook_async::Client::new(config)
+        .map_err(|e| CliError::usage(format!("--reconcile: {}", chain(&e))))?;
+    let api_failed =
+        |e: atoms_webhook_async::Error| CliError::failure(format!("--reconcile: {}", chain(&e)));
+    let webhook = match &args.webhook {
+        Some(id) => client.get_webhook(id.as_str()).await.map_err(api_failed)?,
+        None => {
+            let secrets: Vec<SigningSecret> = args
+                .secrets
+                .iter()
+                .map(|s| SigningSecret::new(s.as_str()))
+                .collect();
+            let mut matching: Vec<Webhook> = client
+                .list_webhooks()
+                .await
+                .map_err(api_failed)?
+                .into_iter()
+                .filter(|w| w.signing_secret().is_some_and(|s| secrets.contains(s)))
+                .collect();
+            if matching.len() != 1 {
+                return Err(CliError::failure(format!(
+                    "--reconcile: {} webhooks have this signing secret; pass --webhook ID",
+                    matching.len()
+                )));
+            }
+            matching.remove(0)
+        }
+    };
+    Ok((client, webhook))
 }
 
 /// Waits for the server and the workers to end, at most `grace`.
@@ -152,7 +259,8 @@ async fn finish(
 
 /// `inbox work`.
 async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
-    let Some(handler) = handler(global, &args.handler)? else {
+    let secret = args.secret.as_deref().map(SigningSecret::new);
+    let Some(handler) = handler(global, &args.handler, secret)? else {
         return Err(CliError::usage(
             "inbox work needs --forward URL or --exec CMD",
         ));
@@ -173,13 +281,19 @@ enum Action {
     Forward {
         client: reqwest::Client,
         url: String,
+        /// Signs the recovered items forwarded (they have no Atoms signature).
+        recovered_secret: Option<SigningSecret>,
     },
     Exec {
         command: String,
     },
 }
 
-fn handler(global: &GlobalArgs, args: &HandlerArgs) -> Result<Option<Arc<Action>>, CliError> {
+fn handler(
+    global: &GlobalArgs,
+    args: &HandlerArgs,
+    recovered_secret: Option<SigningSecret>,
+) -> Result<Option<Arc<Action>>, CliError> {
     if let Some(url) = &args.forward {
         atoms_webhook_transport::validate::http_url("--forward", url)
             .map_err(|e| CliError::usage(e.to_string()))?;
@@ -193,6 +307,7 @@ fn handler(global: &GlobalArgs, args: &HandlerArgs) -> Result<Option<Arc<Action>
         return Ok(Some(Arc::new(Action::Forward {
             client,
             url: url.clone(),
+            recovered_secret,
         })));
     }
     if let Some(command) = &args.exec {
@@ -214,7 +329,11 @@ struct AttemptFailed(String);
 impl Action {
     async fn handle(&self, d: Delivery) -> Result<(), HandlerError> {
         match self {
-            Action::Forward { client, url } => {
+            Action::Forward {
+                client,
+                url,
+                recovered_secret,
+            } => {
                 let mut request = client
                     .post(url)
                     .header(
@@ -223,7 +342,17 @@ impl Action {
                     )
                     .header(DELIVERY_ID_HEADER, d.id.as_str())
                     .header(DELIVERY_ATTEMPT_HEADER, d.attempt.to_string());
-                if let Some(signature) = &d.signature {
+                if is_recovered(&d) {
+                    // Vouched for by this inbox, signed with the webhook's secret so that the
+                    // app's verification accepts it; the header says what it stands in for.
+                    request = request.header(RECOVERED_HEADER, d.event.event_type().as_str());
+                    if let Some(secret) = recovered_secret {
+                        request = request.header(
+                            atoms_webhook_models::SIGNATURE_HEADER,
+                            sign(secret, &d.body),
+                        );
+                    }
+                } else if let Some(signature) = &d.signature {
                     request =
                         request.header(atoms_webhook_models::SIGNATURE_HEADER, signature.as_str());
                 }
@@ -240,7 +369,11 @@ impl Action {
                 }
             }
             Action::Exec { command } => {
-                let mut child = shell(command)
+                let mut command = shell(command);
+                if is_recovered(&d) {
+                    command.env("ATOMS_RECOVERED", d.event.event_type().as_str());
+                }
+                let mut child = command
                     .env("ATOMS_DELIVERY_ID", &d.id)
                     .env("ATOMS_DELIVERY_ATTEMPT", d.attempt.to_string())
                     .env("ATOMS_EVENT_TYPE", d.event.event_type().as_str())
@@ -267,6 +400,11 @@ impl Action {
             }
         }
     }
+}
+
+/// An item the reconciler rebuilt from the call logs.
+fn is_recovered(d: &Delivery) -> bool {
+    d.event.is_recovered() || is_recovered_id(&d.id)
 }
 
 #[cfg(unix)]
@@ -339,26 +477,26 @@ fn status_of(arg: StatusArg) -> Vec<Status> {
 async fn list(global: &GlobalArgs, args: InboxListArgs) -> Result<(), CliError> {
     let store = open_store(&args.store).await?;
     let mut rows: Vec<StoredDelivery> = Vec::new();
+    // Recovered items are picked out of all the rows, then cut to the limit.
+    let fetch = if args.recovered { u32::MAX } else { args.limit };
     match args.status {
         Some(status) => {
             for s in status_of(status) {
                 rows.extend(
                     store
-                        .list(Some(s), args.limit)
+                        .list(Some(s), fetch)
                         .await
                         .map_err(|e| store_error(&e))?,
                 );
             }
             rows.sort_by_key(|d| d.received_at);
-            rows.truncate(args.limit as usize);
         }
-        None => {
-            rows = store
-                .list(None, args.limit)
-                .await
-                .map_err(|e| store_error(&e))?
-        }
+        None => rows = store.list(None, fetch).await.map_err(|e| store_error(&e))?,
     }
+    if args.recovered {
+        rows.retain(|d| is_recovered_id(&d.id));
+    }
+    rows.truncate(args.limit as usize);
     if global.json {
         let items: Vec<Value> = rows.iter().map(delivery_json).collect();
         return output::json_pretty(&Value::Array(items));
@@ -508,6 +646,8 @@ async fn stats(global: &GlobalArgs, args: StoreArgs) -> Result<(), CliError> {
     }
     text.push_str(&format!("{:<22}{}\n", "duplicates", s.duplicates));
     text.push_str(&format!("{:<22}{}\n", "unparseable (dead)", s.unparseable));
+    text.push_str(&format!("{:<22}{}\n", "recovered", s.recovered));
+    text.push_str(&format!("{:<22}{}\n", "superseded", s.superseded));
     if s.rejections.is_empty() {
         text.push_str(&format!("{:<22}0\n", "rejected"));
     }
@@ -531,6 +671,8 @@ fn stats_json(s: &Stats) -> Value {
         },
         "duplicates": s.duplicates,
         "unparseable": s.unparseable,
+        "recovered": s.recovered,
+        "superseded": s.superseded,
         "rejections": s.rejections,
         "oldest_pending_age_seconds": s.oldest_pending_age.map(|a| a.as_secs_f64()),
     })
@@ -549,6 +691,7 @@ fn delivery_json(d: &StoredDelivery) -> Value {
         "leaseUntil": d.lease_until.map(time),
         "processedAt": d.processed_at.map(time),
         "lastError": d.last_error,
+        "recovered": is_recovered_id(&d.id),
         "contentType": d.content_type,
         "bodyBytes": d.body.len(),
     })
