@@ -292,6 +292,13 @@ fn create(api: &Api, args: CreateArgs, json: bool) -> Result<(), CliError> {
                 "a webhook with URL {} is already registered (see `atoms-webhook webhooks list`)",
                 args.url
             ))
+        } else if matches!(e, Error::InvalidResponse { .. }) {
+            // The server said it created something, under an id we cannot use.
+            let base = api.fail(&e, Subject::None);
+            CliError::failure(format!(
+                "{}; the webhook was probably created: check `atoms-webhook webhooks list`",
+                base.message_text()
+            ))
         } else if e.is_timeout() || (matches!(e, Error::Transport { .. }) && !e.is_connect()) {
             // The request may have reached the server: it is not retried, and the user must
             // look before creating again.

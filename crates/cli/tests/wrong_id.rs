@@ -146,6 +146,7 @@ fn bad_data_from_the_server_exits_1_not_2() {
         &["webhooks", "create", "--url", "https://example.com/h"],
     );
     r.refused("create whitespace id");
+    assert!(r.stderr.contains("probably created"), "{}", r.stderr);
     // An agent id with whitespace in the webhook a cascade reads: stops before any write.
     let r = run(
         vec![json(

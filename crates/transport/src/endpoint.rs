@@ -224,6 +224,10 @@ impl Endpoint for GetWebhook {
 /// failure (nothing was sent) and after a 429 (the server refused without acting).
 /// [`CreateWebhook::allow_retry`] lifts the restriction for callers who check for duplicates
 /// themselves (a retried create that had succeeded fails with "already been registered").
+///
+/// An answer whose id could not be used in a path (empty, with whitespace or a `/`) is
+/// [`Error::InvalidResponse`]: the webhook was probably created all the same, so look for it
+/// (by URL, in the list) before creating it again.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct CreateWebhook {
     /// The body.
