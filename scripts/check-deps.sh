@@ -19,6 +19,7 @@ forbid atoms-webhook-models 'tokio|reqwest|ureq|hyper|openssl|openssl-sys|native
 forbid atoms-webhook-transport 'tokio|reqwest|ureq|hyper|openssl|openssl-sys' "no HTTP client or runtime"
 forbid atoms-webhook-blocking 'tokio|openssl|openssl-sys|native-tls' "no tokio, no OpenSSL by default"
 forbid atoms-webhook-async 'openssl|openssl-sys|native-tls' "no OpenSSL by default"
+forbid atoms-webhook-receiver 'ureq|reqwest|openssl|openssl-sys|native-tls' "no HTTP client, no OpenSSL by default"
 forbid atoms-webhook-cli 'openssl|openssl-sys|native-tls' "no OpenSSL by default"
 # Cargo unifies features: a library that enables one of these changes every serde_json user in
 # the program (an IndexMap-backed Map, different float parsing, numbers as strings).
