@@ -1,73 +1,52 @@
-//! Any method, headers and body through the receive core of `atoms-webhook-receiver`: it never
-//! panics, it answers only the documented statuses, it accepts a body only when the signature
-//! of exactly those bytes is in the headers, and an oversized body is refused before anything
-//! else is looked at.
+//! Any method, headers and body through the receiver's receive core: it never panics, answers
+//! only with the statuses it documents, and accepts a body only when a signature header
+//! carries the body's HMAC under the configured secret.
 #![no_main]
 
 use atoms_webhook_models::{sign, SigningSecret};
-use atoms_webhook_receiver::{Outcome, Receiver, Rejection};
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use atoms_webhook_receiver::{Outcome, Receiver};
 use libfuzzer_sys::fuzz_target;
 
-const LIMIT: usize = 4096;
+const METHODS: [&str; 4] = ["POST", "GET", "PUT", "post"];
+const NAMES: [&str; 5] = ["x-signature", "X-Signature", "content-length", "x-atoms-signature", "content-type"];
 
 fuzz_target!(|data: &[u8]| {
-    // Byte 0: method and whether to sign the body correctly; byte 1: how many header lines
-    // follow (each `name:value\n`); the remainder is the body.
-    let [mode, count, rest @ ..] = data else { return };
-    let method = match mode & 3 {
-        0 | 1 => Method::POST,
-        2 => Method::GET,
-        _ => Method::PUT,
-    };
-    let mut headers = HeaderMap::new();
-    let mut rest = rest;
-    for _ in 0..(count % 8) {
-        let Some(end) = rest.iter().position(|&b| b == b'\n') else { break };
-        let (line, tail) = rest.split_at(end);
-        rest = &tail[1..];
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
-        let (name, value) = (&line[..colon], &line[colon + 1..]);
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value)) {
-            headers.append(n, v);
+    // Byte 0: method and whether to add a correct signature; byte 1: header count; then for
+    // each header a name index byte, a length byte and the value; the rest is the body.
+    if data.len() < 2 {
+        return;
+    }
+    let secret = SigningSecret::new("fuzz-secret");
+    let receiver = Receiver::new(secret.clone()).unwrap().max_body(2048);
+    let method = http::Method::from_bytes(METHODS[(data[0] & 3) as usize].as_bytes()).unwrap();
+    let mut rest = &data[2..];
+    let mut headers = http::HeaderMap::new();
+    for _ in 0..(data[1] % 4) {
+        if rest.len() < 2 {
+            break;
         }
+        let name = NAMES[(rest[0] as usize) % NAMES.len()];
+        let n = (rest[1] as usize).min(rest.len() - 2);
+        if let Ok(v) = http::HeaderValue::from_bytes(&rest[2..2 + n]) {
+            headers.append(name, v);
+        }
+        rest = &rest[2 + n..];
     }
     let body = rest;
-    let secret = SigningSecret::new("fuzz-secret");
-    let signed = mode & 4 != 0;
-    if signed {
-        if let Ok(v) = HeaderValue::from_str(&sign(&secret, body)) {
-            headers.insert("x-signature", v);
-        }
+    let good = sign(&secret, body);
+    if data[0] & 4 != 0 {
+        headers.insert("x-signature", good.parse().unwrap());
     }
-    let receiver = Receiver::with_secrets([SigningSecret::new("other-secret"), secret.clone()])
-        .unwrap()
-        .max_body(LIMIT);
     let outcome = receiver.receive(&method, &headers, body);
     let status = outcome.reply().status.as_u16();
-    assert!(matches!(status, 200 | 400 | 401 | 405 | 413), "status {status}");
-    let right = sign(&secret, body);
-    let carries_right = headers
-        .get_all("x-signature")
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|v| v.trim().eq_ignore_ascii_case(&right)));
-    match &outcome {
-        Outcome::Verified(_) | Outcome::Unparseable(_) => {
-            assert_eq!(method, Method::POST);
-            assert!(body.len() <= LIMIT);
-            assert!(carries_right, "accepted a body without its signature");
-        }
-        Outcome::Rejected(Rejection::TooLarge { .. }) => assert_eq!(method, Method::POST),
-        Outcome::Rejected(_) => {}
-        _ => {}
-    }
-    if method != Method::POST {
-        assert!(matches!(outcome, Outcome::Rejected(Rejection::MethodNotAllowed)));
-    } else if body.len() > LIMIT {
-        assert!(matches!(outcome, Outcome::Rejected(Rejection::TooLarge { .. })));
-    }
-    // The head check agrees with the whole decision on method and announced length.
-    if let Err(r) = receiver.check_head(&method, &headers) {
-        assert!(matches!(&outcome, Outcome::Rejected(o) if *o == r), "{r:?} then {outcome:?}");
+    assert!([200, 400, 401, 405, 413].contains(&status), "status {status}");
+    if matches!(outcome, Outcome::Verified(_) | Outcome::Unparseable(_)) {
+        assert!(body.len() <= 2048);
+        assert_eq!(method, http::Method::POST);
+        let carried = headers
+            .iter()
+            .filter_map(|(_, v)| v.to_str().ok())
+            .any(|v| v.to_ascii_lowercase().contains(&good));
+        assert!(carried, "accepted without the body's signature");
     }
 });

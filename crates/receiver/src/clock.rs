@@ -65,7 +65,7 @@ impl Clock for ManualClock {
     }
 }
 
-impl<C: Clock> Clock for std::sync::Arc<C> {
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     fn now(&self) -> SystemTime {
         (**self).now()
     }
@@ -75,6 +75,12 @@ impl<C: Clock> Clock for std::sync::Arc<C> {
 pub trait Sleeper: Send + Sync + 'static {
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+impl<S: Sleeper + ?Sized> Sleeper for std::sync::Arc<S> {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        (**self).sleep(duration)
+    }
 }
 
 /// Sleeps with `tokio::time::sleep`.

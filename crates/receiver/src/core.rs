@@ -14,6 +14,11 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::clock::{Clock, SystemClock};
 
+/// The header names a delivery's signature may come under: the current one first, then the
+/// one older documentation pages use.
+pub const SIGNATURE_HEADERS: [&str; 2] =
+    [atoms_webhook_models::SIGNATURE_HEADER, "x-atoms-signature"];
+
 /// The default largest body accepted: 4 MiB (transcripts of long calls are large; a typical
 /// delivery is a few kilobytes).
 pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
@@ -208,7 +213,8 @@ impl Outcome {
 /// ```
 #[derive(Clone)]
 pub struct Receiver {
-    verifier: Verifier,
+    // Shared: frameworks clone the receiver out of their state for every request.
+    verifier: Arc<Verifier>,
     replay_window: Option<Duration>,
     clock: Arc<dyn Clock>,
 }
@@ -240,7 +246,7 @@ impl Receiver {
     /// A receiver around an existing verifier (its size limit is kept).
     pub fn from_verifier(verifier: Verifier) -> Self {
         Self {
-            verifier,
+            verifier: Arc::new(verifier),
             replay_window: None,
             clock: Arc::new(SystemClock),
         }
@@ -248,7 +254,7 @@ impl Receiver {
 
     /// Sets the largest body accepted, in bytes (default [`DEFAULT_MAX_BODY`]).
     pub fn max_body(mut self, bytes: usize) -> Self {
-        self.verifier = self.verifier.max_body(bytes);
+        self.verifier = Arc::new((*self.verifier).clone().max_body(bytes));
         self
     }
 
@@ -311,12 +317,8 @@ impl Receiver {
                 limit: self.max_body_len(),
             });
         }
-        if let Err(e) = self.verifier.verify_headers(headers, body) {
-            return Outcome::Rejected(match e {
-                VerifyError::MissingHeader => Rejection::MissingSignature,
-                VerifyError::BodyTooLarge { limit, .. } => Rejection::TooLarge { limit },
-                _ => Rejection::BadSignature,
-            });
+        if let Err(r) = self.verify_signature(headers, body) {
+            return Outcome::Rejected(r);
         }
         match WebhookEvent::from_slice(body) {
             Ok(event) => {
@@ -332,6 +334,33 @@ impl Receiver {
     /// [`Receiver::receive`] for a whole `http::Request`.
     pub fn receive_request<B: AsRef<[u8]>>(&self, request: &http::Request<B>) -> Outcome {
         self.receive(request.method(), request.headers(), request.body().as_ref())
+    }
+
+    /// Checks the signature headers: `X-Signature`, or `X-Atoms-Signature` (the name older
+    /// documentation pages use). Each must appear at most once, and every one present must
+    /// verify; the value's accepted forms are the models crate's [`Verifier::verify`].
+    fn verify_signature(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
+        let mut seen = false;
+        for name in SIGNATURE_HEADERS {
+            let mut values = headers.get_all(name).iter();
+            let Some(value) = values.next() else {
+                continue;
+            };
+            if values.next().is_some() {
+                return Err(Rejection::BadSignature);
+            }
+            let value = value.to_str().map_err(|_| Rejection::BadSignature)?;
+            self.verifier.verify(body, value).map_err(|e| match e {
+                VerifyError::BodyTooLarge { limit, .. } => Rejection::TooLarge { limit },
+                _ => Rejection::BadSignature,
+            })?;
+            seen = true;
+        }
+        if seen {
+            Ok(())
+        } else {
+            Err(Rejection::MissingSignature)
+        }
     }
 
     fn is_stale(&self, event: &WebhookEvent) -> bool {

@@ -7,7 +7,7 @@ use http::{HeaderMap, Method};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::core::{Outcome, Receiver, Rejection, Reply};
+use crate::core::{Outcome, Receiver, Rejection, Reply, SIGNATURE_HEADERS};
 use crate::store::{Inserted, NewDelivery, Store, StoreError};
 
 /// What happened to one request.
@@ -223,8 +223,9 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 
 fn with_headers(mut d: NewDelivery, headers: &HeaderMap) -> NewDelivery {
     d.content_type = header(headers, "content-type");
-    d.signature = header(headers, atoms_webhook_models::SIGNATURE_HEADER)
-        .or_else(|| header(headers, "x-atoms-signature"));
+    d.signature = SIGNATURE_HEADERS
+        .iter()
+        .find_map(|name| header(headers, name));
     d.user_agent = header(headers, "user-agent");
     d
 }

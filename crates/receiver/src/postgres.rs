@@ -100,7 +100,13 @@ impl std::fmt::Debug for PgStore {
 }
 
 fn db(e: tokio_postgres::Error) -> StoreError {
-    StoreError::database(e)
+    // A lost connection is not re-established: `Closed` tells a worker loop to stop (and the
+    // program to restart) instead of retrying forever.
+    if e.is_closed() {
+        StoreError::Closed
+    } else {
+        StoreError::database(e)
+    }
 }
 
 async fn open_client(config: &Config) -> Result<Client, StoreError> {

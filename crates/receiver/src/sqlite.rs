@@ -234,11 +234,11 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>, transactions: &Atomi
 }
 
 fn bump(conn: &Connection, name: &str) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO counters (name, value) VALUES (?1, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1",
-        params![name],
-    )
+    )?
+    .execute(params![name])
     .map(|_| ())
 }
 
@@ -282,13 +282,15 @@ impl Store for SqliteStore {
         self.run(move |c| {
             let received = to_millis(d.received_at);
             let dead = d.parse_error.is_some();
-            let n = c.execute(
-                "INSERT INTO deliveries (id, call_id, event_type, rank, body, content_type,
+            let n = c
+                .prepare_cached(
+                    "INSERT INTO deliveries (id, call_id, event_type, rank, body, content_type,
                      signature, user_agent, received_at, status, available_at, processed_at,
                      last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9, ?11, ?12)
                  ON CONFLICT (id) DO NOTHING",
-                params![
+                )?
+                .execute(params![
                     d.id,
                     d.call_id,
                     d.event_type,
@@ -301,8 +303,7 @@ impl Store for SqliteStore {
                     if dead { "dead" } else { "pending" },
                     dead.then_some(received),
                     d.parse_error,
-                ],
-            )?;
+                ])?;
             if n == 0 {
                 bump(c, DUPLICATES)?;
                 return Ok(Inserted::Duplicate);
@@ -342,7 +343,7 @@ impl Store for SqliteStore {
                      LIMIT ?3)
                  RETURNING {COLUMNS}, seq"
             );
-            let mut stmt = c.prepare(&sql)?;
+            let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt
                 .query_map(params![now, until, limit], |r| {
                     Ok((read_row(r)?, r.get::<_, i64>(15)?))
@@ -369,11 +370,11 @@ impl Store for SqliteStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (id, token, now) = (lease.id.clone(), lease.token, to_millis(now));
         self.run(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE deliveries SET status = 'done', processed_at = ?3, lease_until = NULL
                  WHERE id = ?1 AND claims = ?2 AND status = 'leased'",
-                params![id, token, now],
-            )
+            )?
+            .execute(params![id, token, now])
             .map(|n| n == 1)
         })
     }
@@ -391,12 +392,12 @@ impl Store for SqliteStore {
             error.to_owned(),
         );
         self.run(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE deliveries SET status = 'pending', available_at = ?3,
                      lease_until = NULL, last_error = ?4
                  WHERE id = ?1 AND claims = ?2 AND status = 'leased'",
-                params![id, token, at, error],
-            )
+            )?
+            .execute(params![id, token, at, error])
             .map(|n| n == 1)
         })
     }
@@ -414,12 +415,12 @@ impl Store for SqliteStore {
             error.to_owned(),
         );
         self.run(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE deliveries SET status = 'dead', processed_at = ?3,
                      lease_until = NULL, last_error = ?4
                  WHERE id = ?1 AND claims = ?2 AND status = 'leased'",
-                params![id, token, now, error],
-            )
+            )?
+            .execute(params![id, token, now, error])
             .map(|n| n == 1)
         })
     }
@@ -443,12 +444,12 @@ impl Store for SqliteStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (id, now) = (id.to_owned(), to_millis(now));
         self.run(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE deliveries SET status = 'pending', attempts = 0, available_at = ?2,
                      lease_until = NULL, processed_at = NULL
                  WHERE id = ?1 AND status IN ('dead', 'done')",
-                params![id, now],
-            )
+            )?
+            .execute(params![id, now])
             .map(|n| n == 1)
         })
     }
@@ -456,12 +457,12 @@ impl Store for SqliteStore {
     fn replay_dead(&self, now: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>> {
         let now = to_millis(now);
         self.run(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE deliveries SET status = 'pending', attempts = 0, available_at = ?1,
                      lease_until = NULL, processed_at = NULL
                  WHERE status = 'dead'",
-                params![now],
-            )
+            )?
+            .execute(params![now])
             .map(|n| n as u64)
         })
     }
@@ -469,11 +470,9 @@ impl Store for SqliteStore {
     fn purge_done(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, StoreError>> {
         let before = to_millis(before);
         self.run(move |c| {
-            c.execute(
-                "DELETE FROM deliveries WHERE status = 'done' AND processed_at < ?1",
-                params![before],
-            )
-            .map(|n| n as u64)
+            c.prepare_cached("DELETE FROM deliveries WHERE status = 'done' AND processed_at < ?1")?
+                .execute(params![before])
+                .map(|n| n as u64)
         })
     }
 
@@ -527,7 +526,7 @@ impl Store for SqliteStore {
                 "SELECT {COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1)
                  ORDER BY received_at, seq LIMIT ?2"
             );
-            let mut stmt = c.prepare(&sql)?;
+            let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt
                 .query_map(params![status.map(|s| s.as_str()), limit], |r| {
                     read_row(r).map(|(d, _)| d)

@@ -181,6 +181,17 @@ pub struct RunReport {
 /// A worker. Run several (on one store, or on one PostgreSQL database from several processes)
 /// for more throughput: per-call order holds across all of them.
 ///
+/// - **At least once**: a delivery is done only when its handler returned `Ok`; a worker that
+///   dies mid-handler loses its lease after [`WorkerConfig::lease`] and another worker gets the
+///   delivery again (attempt + 1). Leases are not renewed: keep the lease longer than the
+///   slowest handler times the batch size.
+/// - **In order per call**: a delivery is claimable only when no lower-ranked delivery of the
+///   same call id (pre-conversation < post-conversation < analytics-completed < others) is
+///   pending or leased. Order is among the deliveries already stored: one that arrives late
+///   (after the later events of its call were processed) is processed when it arrives.
+/// - **Failures**: attempt `n` failed -> retried after [`Backoff::delay`]`(n)`; after
+///   [`WorkerConfig::max_attempts`] it is a dead letter ([`Store::replay`] brings it back).
+///
 /// ```
 /// use std::sync::Arc;
 /// use atoms_webhook_receiver::{handler_fn, Delivery, SqliteStore, Worker};

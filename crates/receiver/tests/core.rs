@@ -183,3 +183,102 @@ fn whole_requests() {
         Outcome::Verified(_)
     ));
 }
+
+mod properties {
+    use super::*;
+    use atoms_webhook_models::sign;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 5] = [
+        "x-signature",
+        "X-Signature",
+        "content-length",
+        "x-atoms-signature",
+        "content-type",
+    ];
+
+    proptest! {
+        /// Any method, headers and body (the fuzz target's property, run in CI): no panic,
+        /// only documented statuses, and a body is accepted only when a header carries its
+        /// signature.
+        #[test]
+        fn receive_core_never_accepts_unsigned(
+            method in prop::sample::select(vec!["POST", "GET", "PUT", "DELETE"]),
+            raw in prop::collection::vec((0..NAMES.len(), prop::collection::vec(any::<u8>(), 0..80)), 0..4),
+            body in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..3000),
+                Just(common::body(1, "69fd96578d7c3809f58ce555", "CALL-1")),
+            ],
+            add_good in any::<bool>(),
+        ) {
+            let r = Receiver::new(secret()).unwrap().max_body(2048);
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let mut headers = HeaderMap::new();
+            for (name, value) in raw {
+                if let Ok(v) = http::HeaderValue::from_bytes(&value) {
+                    headers.append(NAMES[name], v);
+                }
+            }
+            let good = sign(&secret(), &body);
+            if add_good {
+                headers.insert("x-signature", good.parse().unwrap());
+            }
+            let out = r.receive(&method, &headers, &body);
+            let status = out.reply().status.as_u16();
+            prop_assert!([200, 400, 401, 405, 413].contains(&status));
+            if matches!(out, Outcome::Verified(_) | Outcome::Unparseable(_)) {
+                prop_assert!(body.len() <= 2048);
+                prop_assert_eq!(&method, &Method::POST);
+                let carried = headers
+                    .iter()
+                    .filter_map(|(_, v)| v.to_str().ok())
+                    .any(|v| v.to_ascii_lowercase().contains(&good));
+                prop_assert!(carried);
+            } else if add_good && method == Method::POST && body.len() <= 2048
+                && headers.get_all("x-signature").iter().count() == 1
+                && !headers.contains_key("content-length")
+                && !headers.contains_key("x-atoms-signature")
+            {
+                prop_assert!(false, "a correctly signed body was refused: {:?}", out);
+            }
+        }
+    }
+}
+
+#[test]
+fn signature_headers() {
+    let r = receiver();
+    let b = body(0, &object_id(t0(), 4), "CALL-4");
+    let good = atoms_webhook_models::sign(&secret(), &b);
+    let wrong = atoms_webhook_models::sign(&SigningSecret::new("other"), &b);
+    let with = |pairs: &[(&str, &str)]| {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        r.receive(&Method::POST, &h, &b).into_event().err()
+    };
+    // The older header name alone is accepted.
+    assert_eq!(with(&[("X-Atoms-Signature", &good)]), None);
+    // Both names: both must verify.
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-atoms-signature", &good)]),
+        None
+    );
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-atoms-signature", &wrong)]),
+        Some(Rejection::BadSignature)
+    );
+    // Repeated: refused, even when one copy is right.
+    assert_eq!(
+        with(&[("x-signature", &good), ("x-signature", &good)]),
+        Some(Rejection::BadSignature)
+    );
+    assert_eq!(
+        with(&[("x-other", &good)]),
+        Some(Rejection::MissingSignature)
+    );
+}

@@ -42,13 +42,27 @@ async fn open(url: &str, schema: &str) -> Arc<PgStore> {
     Arc::new(PgStore::connect_in_schema(url, schema).await.unwrap())
 }
 
+/// Drops a test's schema once it passed (a failed test leaves it, to look at).
+async fn drop_schema(url: &str, schema: &str) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
 macro_rules! suite {
     ($($name:ident $(($arg:expr))?),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let Some(url) = url() else { return };
-            let store = open(&url, &schema(stringify!($name))).await;
+            let name = schema(stringify!($name));
+            let store = open(&url, &name).await;
             suite::$name(store $(, $arg)?).await;
+            drop_schema(&url, &name).await;
         }
     )*};
 }
@@ -81,6 +95,7 @@ async fn order_across_connections() {
         workers.push(open(&url, &name).await);
     }
     suite::order_per_call_shared(ingest, workers).await;
+    drop_schema(&url, &name).await;
 }
 
 /// The same delivery posted concurrently through two ingest handles: stored once, every
@@ -113,6 +128,7 @@ async fn concurrent_duplicates() {
     let stats = a.stats(t0()).await.unwrap();
     assert_eq!(stats.duplicates, 9);
     assert_eq!(stats.count(Status::Pending), 1);
+    drop_schema(&url, &name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,4 +159,5 @@ async fn migrations_are_owned_and_checked() {
         Err(StoreError::SchemaTooNew { found: 99, .. })
     ));
     assert!(PgStore::connect_in_schema(&url, "bad; name").await.is_err());
+    drop_schema(&url, &name).await;
 }
