@@ -258,3 +258,82 @@ fn errors_are_one_line_with_the_right_status() {
     let stats = inbox_json(&["stats", "--db", &db]);
     assert_eq!(stats["by_status"]["pending"], 0);
 }
+
+#[test]
+fn refusals_are_counted_not_stored_and_unparseable_bodies_are_kept_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = temp_db(dir.path());
+    let db = dir.path().join("inbox.db").display().to_string();
+    let serve = InboxProcess::serve(&["--db", &db, "--no-workers", "--max-body", "1000"]);
+    let rt = runtime();
+    let c = client();
+    let id = delivery_id(0x3a4, 1);
+    let (body, sig) = delivery(&id, "CALL-1700000000001-4ef05e", "pre-conversation");
+    let statuses = rt.block_on(async {
+        let wrong = "0".repeat(64);
+        let big = vec![b'x'; 2000];
+        let big_sig = atoms_webhook_models::sign(
+            &atoms_webhook_models::SigningSecret::new(inbox_common::SECRET),
+            &big,
+        );
+        let junk = b"signed but not json".to_vec();
+        let junk_sig = atoms_webhook_models::sign(
+            &atoms_webhook_models::SigningSecret::new(inbox_common::SECRET),
+            &junk,
+        );
+        let get = c.get(&serve.url).send().await.unwrap().status().as_u16();
+        let missing = c
+            .post(&serve.url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        vec![
+            post(&c, &serve.url, body.clone(), &wrong).await,
+            post(&c, &serve.url, big, &big_sig).await,
+            Some(get),
+            Some(missing),
+            post(&c, &serve.url, junk, &junk_sig).await,
+            post(&c, &serve.url, body, &sig).await,
+        ]
+    });
+    assert_eq!(
+        statuses,
+        [
+            Some(401),
+            Some(413),
+            Some(405),
+            Some(401),
+            Some(200),
+            Some(200)
+        ]
+    );
+    let stats = store.stats();
+    assert_eq!(stats["rejections"]["bad_signature"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["too_large"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["method_not_allowed"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["missing_signature"], 1, "{stats}");
+    assert_eq!(stats["unparseable"], 1, "{stats}");
+    let stored = store.statuses();
+    assert_eq!(
+        stored.len(),
+        2,
+        "only the authentic bodies are stored: {stored:?}"
+    );
+    assert_eq!(stored[&id], "pending");
+    let dead: Vec<&String> = stored
+        .iter()
+        .filter(|(k, s)| k.starts_with("sha256:") && s.as_str() == "dead")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(dead.len(), 1, "{stored:?}");
+    // The raw body comes back byte for byte.
+    let out = Command::new(bin())
+        .args(["inbox", "show", dead[0], "--body", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"signed but not json");
+    assert_eq!(serve.terminate(), Some(0));
+}
