@@ -302,6 +302,9 @@ fn spawn_workers(
                 }),
             )
             .lease(args.lease)
+            // One delivery per claim: the lease then only has to outlast one forward (its
+            // timeout) or one command, and --workers says how many run at once.
+            .batch(1)
             .max_attempts(args.max_attempts)
             .backoff(Backoff {
                 base: args.backoff,
