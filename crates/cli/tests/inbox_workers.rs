@@ -337,3 +337,67 @@ fn refusals_are_counted_not_stored_and_unparseable_bodies_are_kept_dead() {
     assert_eq!(out.stdout, b"signed but not json");
     assert_eq!(serve.terminate(), Some(0));
 }
+
+#[test]
+fn exec_gets_the_body_on_stdin_and_its_exit_status_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = temp_db(dir.path());
+    let db = dir.path().join("inbox.db").display().to_string();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Writes each body to a file named after its id and attempt; a body of a call ending in
+    // "-fa11ed" fails.
+    let script = format!(
+        "f={}/\"$ATOMS_DELIVERY_ID.$ATOMS_DELIVERY_ATTEMPT\"; cat > \"$f\"; \
+         if grep -q fa11ed \"$f\"; then exit 3; fi",
+        out.display()
+    );
+    let serve = InboxProcess::serve(&[
+        "--db",
+        &db,
+        "--exec",
+        &script,
+        "--workers",
+        "2",
+        "--max-attempts",
+        "2",
+        "--backoff",
+        "0.02",
+        "--poll",
+        "0.02",
+    ]);
+    let rt = runtime();
+    let c = client();
+    let ok_id = delivery_id(0x3a5, 1);
+    let bad_id = delivery_id(0x3a5, 2);
+    let (ok_body, ok_sig) = delivery(&ok_id, "CALL-1700000000001-0c0c0c", "pre-conversation");
+    let (bad_body, bad_sig) = delivery(&bad_id, "CALL-1700000000002-fa11ed", "pre-conversation");
+    rt.block_on(async {
+        assert_eq!(
+            post(&c, &serve.url, ok_body.clone(), &ok_sig).await,
+            Some(200)
+        );
+        assert_eq!(post(&c, &serve.url, bad_body, &bad_sig).await, Some(200));
+    });
+    wait_for("one done, one dead", || {
+        let s = store.statuses();
+        (s.get(&ok_id).map(String::as_str) == Some("done")
+            && s.get(&bad_id).map(String::as_str) == Some("dead"))
+        .then_some(())
+    });
+    assert_eq!(
+        std::fs::read(out.join(format!("{ok_id}.1"))).unwrap(),
+        ok_body
+    );
+    assert!(out.join(format!("{bad_id}.1")).exists());
+    assert!(out.join(format!("{bad_id}.2")).exists());
+    let shown = inbox_json(&["show", &bad_id, "--db", &db]);
+    assert!(
+        shown["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit"),
+        "{shown}"
+    );
+    assert_eq!(serve.terminate(), Some(0));
+}
