@@ -384,7 +384,7 @@ impl Reconciler {
                 }
                 // Every id on the page is noted: the next sweep stops at it, and a call whose
                 // deliveries arrived learns its agent (so the check knows what to expect).
-                let agent = log.agent_id();
+                let agent = log.resolved_agent_id();
                 self.store
                     .note_call(
                         id,
@@ -436,7 +436,7 @@ impl Reconciler {
             };
             report.looked_up += 1;
             let agent = log
-                .agent_id()
+                .resolved_agent_id()
                 .map(|a| a.as_str().to_owned())
                 .or(call.agent_id.clone());
             let now = self.clock.now();
@@ -563,7 +563,7 @@ pub fn recovered_event(
         return None;
     }
     let agent = log
-        .agent_id()
+        .resolved_agent_id()
         .map(|a| a.as_str().to_owned())
         .unwrap_or_default();
     let mut metadata = Map::new();
