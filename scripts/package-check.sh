@@ -10,6 +10,7 @@ crates=(
   atoms-webhook-blocking
   atoms-webhook-async
   atoms-webhook-emulator
+  atoms-webhook-receiver
   atoms-webhook-cli
 )
 args=()
