@@ -14,7 +14,7 @@ dep_line() {
   case "$1" in
     models) echo "atoms-webhook-models = { path = \"$root/crates/models\" }" ;;
     svix) echo 'svix = { version = "1", default-features = false }' ;;
-    stripe) echo 'async-stripe-webhook = "1"' ;;
+    stripe) echo 'async-stripe-webhook = "=1.0.0-rc.10"' ;;
     standardwebhooks) echo 'standardwebhooks = "1"' ;;
     *) echo "unknown crate '$1' (models, svix, stripe, standardwebhooks)" >&2; exit 2 ;;
   esac
@@ -43,12 +43,15 @@ TOML
   echo 'pub fn touch() {}' >"$dir/src/lib.rs"
   (cd "$dir" && cargo fetch --quiet)
   lines=$(cd "$dir" && cargo tree -e normal --prefix none | wc -l)
-  start=$(date +%s.%N)
-  (cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo build --release --quiet)
-  end=$(date +%s.%N)
-  secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
   name=$(cd "$dir" && cargo tree -e normal --depth 1 --prefix none | sed -n 2p)
-  echo "| $name | ${secs} s | $lines |"
+  start=$(date +%s.%N)
+  if (cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo build --release --quiet 2>"$dir/build.log"); then
+    end=$(date +%s.%N)
+    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f s", b - a }')
+  else
+    secs="does not build ($(grep -m1 -oE 'error(\[E[0-9]+\])?: [^`]*' "$dir/build.log" | head -c 60))"
+  fi
+  echo "| $name | $secs | $lines |"
 done
 echo
-echo "($(nproc) cores, $(rustc --version))"
+echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version))"

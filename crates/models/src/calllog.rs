@@ -16,7 +16,7 @@ wire_struct!(
     /// assert_eq!(log.call_id.as_ref().unwrap().as_str(), "CALL-1737000000000-abc123");
     /// assert!(!log.is_final());
     /// assert_eq!(log.status, Some(CallStatus::InProgress));
-    /// assert_eq!(log.agent_id().unwrap().as_str(), "60d0fe4f5311236168a109ca");
+    /// assert_eq!(log.resolved_agent_id().unwrap().as_str(), "60d0fe4f5311236168a109ca");
     /// ```
     pub struct CallLog {
         /// The log's own id (`_id`, a MongoDB ObjectId; not the call id).
@@ -36,7 +36,7 @@ wire_struct!(
         opt "type" call_type: CallDirection,
         /// The agent's id (list items).
         opt "agentId" agent_id: AgentId,
-        /// The agent, populated (single call). Kept as sent; see [`CallLog::agent_id`].
+        /// The agent, populated (single call). Kept as sent; see [`CallLog::resolved_agent_id`].
         opt pii "agent" agent: Json,
         /// The recording.
         opt pii "recordingUrl" recording_url: String,
@@ -93,7 +93,7 @@ impl CallLog {
     }
 
     /// The agent's id: `agentId`, or the populated `agent`'s `_id`.
-    pub fn agent_id(&self) -> Option<AgentId> {
+    pub fn resolved_agent_id(&self) -> Option<AgentId> {
         if let Some(id) = &self.agent_id {
             return Some(id.clone());
         }

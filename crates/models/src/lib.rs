@@ -22,7 +22,7 @@
 //! - `verify` (default): [`Verifier`], [`sign`].
 //! - `http`: `Verifier::verify_headers` and `Verifier::verify_request` on `http::HeaderMap`.
 //! - `clock`: `Timestamp::now` (reads the system clock, which `wasm32-unknown-unknown` lacks).
-//! - `proptest`: strategies for every type ([`strategies`]).
+//! - `proptest`: strategies for every type (module `strategies`).
 //!
 //! # Receiving a delivery
 //! ```

@@ -658,3 +658,77 @@ where
         option::of(s).boxed()
     }
 }
+
+/// A [`CallLog`] as `GET /conversation` or `GET /conversation/{callId}` may send it, every
+/// status (final or not) included; `unknown` allows unknown values and fields.
+pub fn call_log(unknown: bool) -> impl Strategy<Value = CallLog> {
+    (
+        (
+            maybe(!unknown, object_id()),
+            maybe(
+                !unknown,
+                "CALL-[0-9]{13}-[0-9a-f]{6}".prop_map(CallId::from),
+            ),
+            maybe(
+                !unknown,
+                open(CallStatus::KNOWN, CallStatus::parse, unknown),
+            ),
+            maybe(!unknown, number()),
+        ),
+        (
+            maybe(!unknown, phone()),
+            maybe(!unknown, phone()),
+            maybe(
+                !unknown,
+                open(CallDirection::KNOWN, CallDirection::parse, unknown),
+            ),
+            maybe(!unknown, object_id().prop_map(AgentId::from)),
+        ),
+        (
+            maybe(!unknown, timestamp()),
+            maybe(!unknown, analytics(unknown)),
+            maybe(!unknown, vec(transcript_turn(unknown), 0..3)),
+            maybe(!unknown, variables()),
+        ),
+        extras(unknown),
+    )
+        .prop_map(
+            |((id, call, status, duration), (from, to, ty, agent), (at, pca, tr, vars), extra)| {
+                let mut l = CallLog::default();
+                l.log_id = id;
+                l.call_id = call;
+                l.status = status;
+                l.duration = duration;
+                l.from = from;
+                l.to = to;
+                l.call_type = ty;
+                l.agent_id = agent;
+                l.created_at = at;
+                l.post_call_analytics = pca;
+                l.transcript = tr;
+                l.variables = vars;
+                l.extra = extra;
+                l
+            },
+        )
+}
+
+/// A [`CallLogPage`] of up to three logs with its pagination.
+pub fn call_log_page(unknown: bool) -> impl Strategy<Value = CallLogPage> {
+    (
+        vec(call_log(unknown), 0..3),
+        (1u64..50, 1u64..500, any::<bool>()),
+        extras(unknown),
+    )
+        .prop_map(|(logs, (page, limit, more), extra)| {
+            let mut p = Pagination::default();
+            p.page = Some(page);
+            p.limit = Some(limit);
+            p.has_more = Some(more);
+            let mut out = CallLogPage::default();
+            out.logs = Some(logs);
+            out.pagination = Some(p);
+            out.extra = extra;
+            out
+        })
+}

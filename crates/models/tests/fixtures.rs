@@ -285,7 +285,7 @@ fn call_logs_from_the_spec() {
     );
     assert_eq!(log.status, Some(CallStatus::Completed));
     assert!(log.is_final());
-    assert!(log.agent_id().is_some());
+    assert!(log.resolved_agent_id().is_some());
     assert!(!log.transcript_list().is_empty());
     assert!(log.post_call_analytics.is_some());
     // Phone numbers and the agent never show in Debug.

@@ -97,6 +97,19 @@ proptest! {
     }
 
     #[test]
+    fn call_logs(l in st::call_log(true), p in st::call_log_page(true)) {
+        check(&l)?; check(&p)?;
+        check(&ApiResponse::ok(p.clone()))?;
+        // Final means one of the statuses after which nothing changes; unknown is never final.
+        if let Some(s) = &l.status {
+            prop_assert_eq!(l.is_final(), s.is_final());
+            if !s.is_known() { prop_assert!(!l.is_final()); }
+        }
+        let debug = format!("{l:?}");
+        if let Some(from) = &l.from { prop_assert!(!debug.contains(from.as_str())); }
+    }
+
+    #[test]
     fn signatures(body in proptest::collection::vec(any::<u8>(), 0..512), secret in "[ -~]{1,40}", flip in any::<usize>()) {
         let secret = SigningSecret::new(secret);
         let sig = sign(&secret, &body);
