@@ -20,6 +20,10 @@ forbid atoms-webhook-transport 'tokio|reqwest|ureq|hyper|openssl|openssl-sys' "n
 forbid atoms-webhook-blocking 'tokio|openssl|openssl-sys|native-tls' "no tokio, no OpenSSL by default"
 forbid atoms-webhook-async 'openssl|openssl-sys|native-tls' "no OpenSSL by default"
 forbid atoms-webhook-receiver 'ureq|reqwest|openssl|openssl-sys|native-tls' "no HTTP client, no OpenSSL by default"
+# Reconciliation reads the API through the async client only: never ureq.
+found=$(cargo tree -p atoms-webhook-receiver --features reconcile,postgres,axum -e normal --prefix none 2>/dev/null | grep -E "^(ureq|openssl|openssl-sys|native-tls) v" | sort -u || true)
+if [ -n "$found" ]; then echo "FAIL atoms-webhook-receiver --features reconcile: $(echo "$found" | tr '\n' ' ')"; fail=1
+else echo "ok   atoms-webhook-receiver --features reconcile: no ureq, no OpenSSL"; fi
 forbid atoms-webhook-cli 'openssl|openssl-sys|native-tls' "no OpenSSL by default"
 # Cargo unifies features: a library that enables one of these changes every serde_json user in
 # the program (an IndexMap-backed Map, different float parsing, numbers as strings).

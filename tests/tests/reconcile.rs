@@ -25,6 +25,7 @@ use EventType::{AnalyticsCompleted as Ana, PostConversation as Post, PreConversa
 const AGENT: &str = "aaaaaaaaaaaaaaaaaaaaaaa1";
 const OTHER: &str = "bbbbbbbbbbbbbbbbbbbbbbb2";
 const GRACE: Duration = Duration::from_secs(60);
+const GIVE_UP: Duration = Duration::from_secs(3600);
 
 /// Records the delays it is asked for and returns at once.
 #[derive(Clone, Default)]
@@ -160,7 +161,8 @@ async fn rig(pg: bool) -> Option<Rig> {
                 .sweep_interval(Duration::ZERO)
                 .page_size(3)
                 .max_pages(10)
-                .min_request_interval(Duration::from_millis(100)),
+                .min_request_interval(Duration::from_millis(100))
+                .give_up_after(GIVE_UP),
         )
         .clock(clock.clone())
         .sleeper(paced.clone());
@@ -330,6 +332,46 @@ async fn ten_calls_with_lost_deliveries(pg: bool) {
         Some(serde_json::json!(calls[2].as_str()))
     );
     assert_eq!(event.agent_id().unwrap().as_str(), AGENT);
+    assert_eq!(
+        event
+            .call_data()
+            .unwrap()
+            .call_duration
+            .as_ref()
+            .map(|d| d.as_str().to_owned()),
+        Some(log["duration"].to_string())
+    );
+
+    // The analytics come from postCallAnalytics; the pre-conversation's numbers from the log.
+    let analytics = rig
+        .store
+        .get(&recovered_id(calls[2].as_str(), "analytics-completed"))
+        .await
+        .unwrap()
+        .unwrap();
+    let analytics = WebhookEvent::from_slice(&analytics.body).unwrap();
+    let a = analytics.analytics().unwrap();
+    assert_eq!(
+        a.summary.as_deref(),
+        log["postCallAnalytics"]["summary"].as_str()
+    );
+    assert_eq!(
+        a.disposition_list().len(),
+        log["postCallAnalytics"]["dispositionMetrics"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    let pre = rig
+        .store
+        .get(&recovered_id(calls[4].as_str(), "pre-conversation"))
+        .await
+        .unwrap()
+        .unwrap();
+    let pre = WebhookEvent::from_slice(&pre.body).unwrap();
+    let log5 = rig.emu.call_log(&calls[4]).unwrap();
+    assert_eq!(pre.from_number(), log5["from"].as_str());
+    assert_eq!(pre.to_number(), log5["to"].as_str());
 
     // A real delivery arriving after its recovered twin: stored, answered 2xx, not processed.
     let real = rig
@@ -411,6 +453,36 @@ async fn in_progress_call_waits_until_final(pg: bool) {
     let seen = rig.seen.lock().unwrap();
     assert_eq!(seen.by_key.len(), 3);
     assert_eq!(seen.recovered, 2);
+}
+
+async fn never_final_call_is_given_up(pg: bool) {
+    let Some(rig) = rig(pg).await else { return };
+    rig.call(8, |s| s.drop(Post).drop(Ana).final_after(1_000))
+        .await;
+    assert_eq!(rig.drain().await, 1);
+    rig.clock.advance(GRACE * 2);
+    let waiting = rig.reconciler.run_once().await.unwrap();
+    assert_eq!((waiting.looked_up, waiting.waiting), (1, 1), "{waiting:?}");
+    rig.clock.advance(GIVE_UP);
+    let given_up = rig.reconciler.run_once().await.unwrap();
+    assert_eq!(
+        (given_up.given_up, given_up.recovered),
+        (1, 0),
+        "{given_up:?}"
+    );
+    let after = rig.reconciler.run_once().await.unwrap();
+    assert_eq!((after.looked_up, after.waiting), (0, 0), "{after:?}");
+    assert_eq!(rig.drain().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_never_final_call_is_given_up() {
+    never_final_call_is_given_up(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_never_final_call_is_given_up() {
+    never_final_call_is_given_up(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,7 +114,7 @@ pub const DEFAULT_DB: &str = "atoms-inbox.db";
 #[derive(Debug, Subcommand)]
 pub enum InboxCmd {
     /// Receive deliveries into the inbox (answering 2xx once stored) and process them.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Process stored deliveries only (for several ingest and worker processes on one
     /// PostgreSQL).
     Work(WorkArgs),
@@ -655,6 +655,12 @@ pub struct DemoArgs {
     /// How long to wait for the three deliveries, in seconds.
     #[arg(long, default_value = "5", value_name = "SECS", value_parser = parse_secs)]
     pub wait: Duration,
+
+    /// Show a lost delivery recovered instead: the emulator drops the call's post-conversation
+    /// and analytics-completed (as if the receiver had been down), and the inbox's
+    /// reconciliation recovers them from the call logs.
+    #[arg(long)]
+    pub lost: bool,
 }
 
 /// One `--event` of `create`: an optional agent and one or more event types.

@@ -52,6 +52,9 @@ impl Progress {
 
 /// Runs `demo`.
 pub fn run(global: &GlobalArgs, args: DemoArgs) -> Result<(), CliError> {
+    if args.lost {
+        return crate::demo_lost::run(global);
+    }
     let progress = Progress {
         json: global.json,
         style: Style::stdout(),

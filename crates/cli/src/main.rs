@@ -8,6 +8,7 @@
 
 mod cli;
 mod demo;
+mod demo_lost;
 mod emulate;
 mod error;
 mod inbox;

@@ -1112,6 +1112,36 @@ fn demo_shows_three_verified_events() {
 }
 
 #[test]
+fn demo_lost_shows_a_lost_delivery_recovered() {
+    let out = run(bare(), &["demo", "--lost"]).ok();
+    for step in 1..=6 {
+        assert!(out.contains(&format!("{step}/6 ")), "{out}");
+    }
+    assert_eq!(
+        out.matches("handler: pre-conversation - delivered by Atoms")
+            .count(),
+        1,
+        "{out}"
+    );
+    for event in ["post-conversation", "analytics-completed"] {
+        assert_eq!(
+            out.matches(&format!("handler: {event} - RECOVERED"))
+                .count(),
+            1,
+            "{out}"
+        );
+    }
+    assert!(out.contains("2 item(s) recovered"), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("demo complete: 1 delivered + 2 recovered"),
+        "{out}"
+    );
+}
+
+#[test]
 fn tracing_carries_no_secret_body_or_phone_number() {
     let emu = emulator();
     let id = create(

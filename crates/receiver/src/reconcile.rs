@@ -30,7 +30,9 @@
 //!
 //! **Polite polling.** One request at a time, at least `min_request_interval` apart (waited
 //! with the injected [`Sleeper`]); the client's retry policy backs off on 429 and 5xx; pages of
-//! `page_size` (default 20) logs; at most `calls_per_pass` calls looked up per pass. No
+//! `page_size` (default 20) logs; at most `calls_per_pass` calls looked up per pass; the
+//! webhook is read again only when the sweep is due; a call unresolved after `give_up_after`
+//! (default 24 h) is closed rather than looked up forever. No
 //! `sortBy=createdAt` and no date range (the API warns they scan the whole history).
 //!
 //! # A recovered item
@@ -100,6 +102,10 @@ pub struct ReconcileConfig {
     pub min_request_interval: Duration,
     /// Calls looked at per pass at most. Default: 100.
     pub calls_per_pass: u32,
+    /// A call still unresolved this long after the ledger first heard of it (its log never
+    /// found, or never final) is closed without anything recovered, so that it is not looked
+    /// up forever. Default: 24 h.
+    pub give_up_after: Duration,
 }
 
 impl Default for ReconcileConfig {
@@ -112,6 +118,7 @@ impl Default for ReconcileConfig {
             max_pages: 5,
             min_request_interval: Duration::from_millis(250),
             calls_per_pass: 100,
+            give_up_after: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -152,6 +159,11 @@ impl ReconcileConfig {
         self.calls_per_pass = calls.max(1);
         self
     }
+    /// Sets [`ReconcileConfig::give_up_after`].
+    pub fn give_up_after(mut self, after: Duration) -> Self {
+        self.give_up_after = after;
+        self
+    }
 }
 
 /// Why a pass of reconciliation stopped.
@@ -186,11 +198,15 @@ pub struct ReconcileReport {
     pub already_arrived: u32,
     /// Calls closed (nothing more to do).
     pub closed: u32,
+    /// Calls closed unresolved after [`ReconcileConfig::give_up_after`].
+    pub given_up: u32,
 }
 
 struct Pace {
     last_request: Option<SystemTime>,
     last_sweep: Option<SystemTime>,
+    /// The webhook as last read: re-read when the sweep is due, not on every pass.
+    webhook: Option<Webhook>,
 }
 
 /// Reconciles an inbox against the call logs of the webhook it receives for. See the
@@ -243,6 +259,7 @@ impl Reconciler {
             pace: Mutex::new(Pace {
                 last_request: None,
                 last_sweep: None,
+                webhook: None,
             }),
         }
     }
@@ -309,19 +326,28 @@ impl Reconciler {
     /// calls of the ledger. Returns what it did.
     pub async fn run_once(&self) -> Result<ReconcileReport, ReconcileError> {
         let mut report = ReconcileReport::default();
-        self.paced().await;
-        let webhook = self.client.get_webhook(self.webhook_id.clone()).await?;
+        let now = self.clock.now();
+        let (due, cached) = {
+            let pace = self.pace.lock().await;
+            let due = pace.last_sweep.is_none_or(|last| {
+                now.duration_since(last).unwrap_or_default() >= self.config.sweep_interval
+            });
+            (due, pace.webhook.clone())
+        };
+        // The subscriptions are read again with each sweep (they change rarely).
+        let webhook = match cached {
+            Some(w) if !due => w,
+            _ => {
+                self.paced().await;
+                let w = self.client.get_webhook(self.webhook_id.clone()).await?;
+                self.pace.lock().await.webhook = Some(w.clone());
+                w
+            }
+        };
         let subs = subscriptions(&webhook);
         if subs.is_empty() {
             return Ok(report);
         }
-        let now = self.clock.now();
-        let due = {
-            let pace = self.pace.lock().await;
-            pace.last_sweep.is_none_or(|last| {
-                now.duration_since(last).unwrap_or_default() >= self.config.sweep_interval
-            })
-        };
         if due {
             self.sweep(&subs, &mut report).await?;
             self.pace.lock().await.last_sweep = Some(now);
@@ -423,6 +449,13 @@ impl Reconciler {
             {
                 self.store.close_call(&call.call_id, now).await?;
                 report.closed += 1;
+                continue;
+            }
+            if now.duration_since(call.first_seen_at).unwrap_or_default()
+                > self.config.give_up_after
+            {
+                self.store.close_call(&call.call_id, now).await?;
+                report.given_up += 1;
                 continue;
             }
             let since = call.final_seen_at.unwrap_or(call.first_seen_at);
