@@ -114,7 +114,7 @@ pub const DEFAULT_DB: &str = "atoms-inbox.db";
 #[derive(Debug, Subcommand)]
 pub enum InboxCmd {
     /// Receive deliveries into the inbox (answering 2xx once stored) and process them.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Process stored deliveries only (for several ingest and worker processes on one
     /// PostgreSQL).
     Work(WorkArgs),
@@ -775,7 +775,7 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 /// Like [`parse_secs`], but 0 is allowed.
 fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
     match s.trim().parse::<f64>() {
-        Ok(secs) if secs == 0.0 => Ok(Duration::ZERO),
+        Ok(0.0) => Ok(Duration::ZERO),
         _ => parse_secs(s),
     }
 }

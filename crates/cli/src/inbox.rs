@@ -37,7 +37,7 @@ pub fn run(global: &GlobalArgs, cmd: InboxCmd) -> Result<(), CliError> {
     let rt = runtime()?;
     let result = rt.block_on(async move {
         match cmd {
-            InboxCmd::Serve(args) => serve(global, args).await,
+            InboxCmd::Serve(args) => serve(global, *args).await,
             InboxCmd::Work(args) => work(global, args).await,
             InboxCmd::List(args) => list(global, args).await,
             InboxCmd::Show(args) => show(global, args).await,
