@@ -127,6 +127,8 @@ pub enum InboxCmd {
     Replay(ReplayArgs),
     /// Counts by status, duplicates, rejections by reason, age of the oldest pending delivery.
     Stats(StoreArgs),
+    /// Delete done deliveries processed before an age, or every dead letter; prints how many.
+    Purge(PurgeArgs),
 }
 
 /// Where the inbox is: a SQLite file or a PostgreSQL database.
@@ -201,7 +203,9 @@ pub struct WorkerArgs {
 #[command(
     after_help = "Answers 2xx only once the delivery is stored durably; a duplicate delivery id \
 is answered 2xx and not stored again; a bad or missing signature gets 401, a body over \
---max-body 413; a signed body that does not parse is kept as a dead letter and answered 2xx.\n\n\
+--max-body 413; a signed body that does not parse is kept as a dead letter and answered 2xx. \
+Done deliveries are deleted after --retain-done (one week; 0 keeps them); dead letters stay until \
+replayed or purged (`inbox purge`).\n\n\
 Example:\n  atoms-webhook inbox serve --secret \"$SECRET\" --port 9000 --forward http://127.0.0.1:3000/atoms"
 )]
 pub struct ServeArgs {
@@ -264,6 +268,14 @@ pub struct ServeArgs {
     /// secret is a --secret.
     #[arg(long, value_name = "ID", requires = "reconcile")]
     pub webhook: Option<String>,
+
+    /// How long processed deliveries are kept.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
+    /// Refusing old delivery ids.
+    #[command(flatten)]
+    pub replay: ReplayWindowArgs,
 }
 
 /// `inbox work`.
@@ -286,6 +298,56 @@ pub struct WorkArgs {
     /// How to process.
     #[command(flatten)]
     pub worker: WorkerArgs,
+
+    /// How long processed deliveries are kept.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// Retention of `inbox serve` and `inbox work`: a task in the process deletes done deliveries
+/// older than `--retain-done`; dead letters stay until replayed or purged.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Retention")]
+pub struct RetentionArgs {
+    /// Delete done deliveries processed longer ago than this (the default is one week); 0 keeps them
+    /// forever. Dead letters are never deleted by it (`inbox purge --dead` does). Keep it longer
+    /// than --replay-window, so that de-duplication covers every id the window lets through.
+    #[arg(long, default_value = "604800", value_name = "SECS", value_parser = parse_secs_or_zero)]
+    pub retain_done: Duration,
+
+    /// How often the retention task runs (the first run is at start).
+    #[arg(long, default_value = "300", value_name = "SECS", value_parser = parse_secs)]
+    pub purge_every: Duration,
+}
+
+/// Replay protection of `inbox serve` (off by default).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Replay protection")]
+pub struct ReplayWindowArgs {
+    /// Refuse (401, counted as `stale`, not stored) a signed delivery whose id's embedded
+    /// ObjectId time is older than this. Off by default. It rests on an observation, not a
+    /// platform promise: delivery ids have so far been ObjectIds minted at sending; Atoms signs
+    /// no timestamp. Ids that are not ObjectIds are not checked. Allow for clock skew.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub replay_window: Option<Duration>,
+}
+
+/// `inbox purge`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").args(["done_before", "dead"]).multiple(true).required(true)))]
+pub struct PurgeArgs {
+    /// Where the inbox is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Delete done deliveries processed longer ago than this (0: every done delivery).
+    /// Pending ones and dead letters are kept.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs_or_zero)]
+    pub done_before: Option<Duration>,
+
+    /// Delete every dead letter (they are not processed again).
+    #[arg(long)]
+    pub dead: bool,
 }
 
 /// A delivery status, as `inbox list --status` takes it.
@@ -738,13 +800,6 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 }
 
 /// A positive, finite number of seconds.
-fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
-    if s.trim().parse::<f64>() == Ok(0.0) {
-        return Ok(Duration::ZERO);
-    }
-    parse_secs(s)
-}
-
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .trim()
@@ -754,6 +809,14 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         return Err("must be more than 0 seconds".to_owned());
     }
     Duration::try_from_secs_f64(secs).map_err(|_| "too large".to_owned())
+}
+
+/// Like [`parse_secs`], but 0 is allowed.
+fn parse_secs_or_zero(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(0.0) => Ok(Duration::ZERO),
+        _ => parse_secs(s),
+    }
 }
 
 #[cfg(test)]

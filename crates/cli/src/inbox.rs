@@ -2,7 +2,8 @@
 //!
 //! `serve` receives (the library's [`Inbox`]: answered 2xx only once stored) and runs workers
 //! that forward each delivery or hand it to a command; `work` runs workers only; `list`,
-//! `show`, `replay` and `stats` read and change the store.
+//! `show`, `replay`, `stats` and `purge` read and change the store. `serve` and `work` also run
+//! retention (done deliveries deleted after `--retain-done`).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -21,8 +22,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use crate::cli::{
-    GlobalArgs, HandlerArgs, InboxCmd, InboxListArgs, ReplayArgs, ServeArgs, ShowArgs, StatusArg,
-    StoreArgs, WorkArgs, WorkerArgs, DEFAULT_DB,
+    GlobalArgs, HandlerArgs, InboxCmd, InboxListArgs, PurgeArgs, ReplayArgs, RetentionArgs,
+    ServeArgs, ShowArgs, StatusArg, StoreArgs, WorkArgs, WorkerArgs, DEFAULT_DB,
 };
 use crate::error::{chain, one_line, CliError};
 use crate::listen::{runtime, DEFAULT_FORWARD_TIMEOUT};
@@ -51,6 +52,7 @@ pub fn run(global: &GlobalArgs, cmd: InboxCmd) -> Result<(), CliError> {
             InboxCmd::Show(args) => show(global, args).await,
             InboxCmd::Replay(args) => replay(global, args).await,
             InboxCmd::Stats(args) => stats(global, args).await,
+            InboxCmd::Purge(args) => purge(global, args).await,
         }
     });
     // Whatever is still running (a forward past the grace period) is abandoned.
@@ -108,6 +110,10 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         Some((_, webhook)) => webhook.signing_secret().cloned(),
         None => args.secrets.first().map(|s| SigningSecret::new(s.as_str())),
     };
+    let receiver = match args.replay.replay_window {
+        Some(window) => receiver.replay_window(window),
+        None => receiver,
+    };
     let handler = if args.no_workers {
         None
     } else {
@@ -133,10 +139,11 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         Some(h) => spawn_workers(&store, h, &args.worker, &stop_rx, Some(&wake)),
         None => Vec::new(),
     };
+    let processing = !workers.is_empty();
     // Every path: the library's service reads (within the limit), verifies, stores, answers.
     let router = axum::Router::new().fallback_service(InboxService::new(inbox));
     output::line(format!("listening on http://{addr}"))?;
-    if workers.is_empty() {
+    if !processing {
         output::line("receiving only: deliveries are stored, not processed")?;
     }
     let mut workers = workers;
@@ -170,6 +177,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             }
         }));
     }
+    workers.extend(spawn_retention(&store, &args.retention, &stop_rx));
     let mut stop_rx_server = stop_rx.clone();
     let mut server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -301,8 +309,9 @@ async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
     let store = open_store(&args.store).await?;
     let stop = stop_signals()?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = spawn_workers(&store, handler, &args.worker, &stop_rx, None);
+    let mut workers = spawn_workers(&store, handler, &args.worker, &stop_rx, None);
     output::line(format!("processing with {} workers", workers.len()))?;
+    workers.extend(spawn_retention(&store, &args.retention, &stop_rx));
     stop.await;
     let _ = stop_tx.send(true);
     let server = tokio::spawn(async { Ok(()) });
@@ -500,6 +509,74 @@ fn spawn_workers(
             })
         })
         .collect()
+}
+
+/// Retention: deletes done deliveries processed more than `--retain-done` ago, at start and
+/// then every `--purge-every`, until `stop`; `None` when `--retain-done 0` keeps them forever.
+/// Dead letters are left alone. A failed purge is reported and tried again next time.
+fn spawn_retention(
+    store: &Arc<dyn Store>,
+    args: &RetentionArgs,
+    stop: &watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if args.retain_done.is_zero() {
+        return None;
+    }
+    let (store, retain, every, mut stop) = (
+        store.clone(),
+        args.retain_done,
+        args.purge_every,
+        stop.clone(),
+    );
+    Some(tokio::spawn(async move {
+        loop {
+            // A retention longer than the clock's past purges nothing.
+            if let Some(before) = SystemTime::now().checked_sub(retain) {
+                if let Err(e) = store.purge_done(before).await {
+                    let _ = CliError::failure(format!("retention failed: {}", chain(&e))).report();
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }))
+}
+
+/// `inbox purge`.
+async fn purge(global: &GlobalArgs, args: PurgeArgs) -> Result<(), CliError> {
+    let store = open_store(&args.store).await?;
+    let mut done = None;
+    if let Some(age) = args.done_before {
+        let before = SystemTime::now()
+            .checked_sub(age)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        done = Some(
+            store
+                .purge_done(before)
+                .await
+                .map_err(|e| store_error(&e))?,
+        );
+    }
+    let dead = if args.dead {
+        Some(store.purge_dead().await.map_err(|e| store_error(&e))?)
+    } else {
+        None
+    };
+    if global.json {
+        return output::json_line(&json!({ "done": done, "dead": dead }));
+    }
+    if let (Some(n), Some(age)) = (done, args.done_before) {
+        output::line(format!(
+            "purged {n} done deliveries processed more than {} s ago",
+            age.as_secs_f64()
+        ))?;
+    }
+    if let Some(n) = dead {
+        output::line(format!("purged {n} dead letters"))?;
+    }
+    Ok(())
 }
 
 fn status_of(arg: StatusArg) -> Vec<Status> {
