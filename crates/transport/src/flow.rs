@@ -5,6 +5,10 @@
 //!
 //! Every flow acts on the ids its caller named. An answer about another webhook ends it with
 //! [`Error::UnexpectedResponse`] before anything is written.
+//!
+//! Each state of a flow that waits on the server holds one [`Stage`]: the call in flight and
+//! what the flow keeps until it ends. The stage does the sending, the retries and the putting
+//! back into the state, so that each flow reads as its steps only.
 
 use std::mem;
 
@@ -48,6 +52,65 @@ impl<'c> Ctx<'c> {
         self.span
             .in_scope(|| Call::prepared(self.prepared, self.policy, endpoint))
     }
+
+    /// Starts a call of `endpoint` as the stage `wrap` of `state` (keeping `keep` beside it)
+    /// and yields its first attempt. A call refused before sending leaves `state` as it is.
+    fn open<R: Endpoint, K, S, T>(
+        &self,
+        endpoint: R,
+        keep: K,
+        state: &mut S,
+        wrap: fn(Stage<'c, R, K>) -> S,
+    ) -> Result<Next<T>, Error> {
+        let call = self.call(endpoint)?;
+        Ok(Stage { call, keep }.send(state, wrap))
+    }
+}
+
+/// The one call a flow has in flight, and what the flow keeps beside it until the call ends.
+#[derive(Debug)]
+struct Stage<'c, R: Endpoint, K = ()> {
+    call: Call<'c, R>,
+    keep: K,
+}
+
+/// What came of an answer to a stage's attempt.
+enum Answered<K, O, T> {
+    /// The call retries: the stage is back in its state; yield this sleep.
+    Again(Next<T>),
+    /// The call is over: what the stage kept, and the call's result.
+    Over(K, Result<O, Error>),
+}
+
+impl<'c, R: Endpoint, K> Stage<'c, R, K> {
+    /// Yields the next attempt, putting the stage back into `state` as `wrap`.
+    fn send<S, T>(mut self, state: &mut S, wrap: fn(Self) -> S) -> Next<T> {
+        let next = Next::Send(self.call.request());
+        *state = wrap(self);
+        next
+    }
+
+    /// Hands the answer to the call. A retry puts the stage back into `state` as `wrap` and
+    /// sleeps; the end gives back what was kept and the result.
+    fn receive<S, T>(
+        mut self,
+        response: Answer,
+        state: &mut S,
+        wrap: fn(Self) -> S,
+    ) -> Answered<K, R::Output, T> {
+        match self.call.finish(response) {
+            Step::Retry(delay) => {
+                *state = wrap(self);
+                Answered::Again(Next::Sleep(delay))
+            }
+            Step::Done(result) => Answered::Over(self.keep, result),
+        }
+    }
+}
+
+/// A step that failed before it could yield anything ends the flow with its error.
+fn or_end<T>(step: Result<Next<T>, Error>) -> Next<T> {
+    step.unwrap_or_else(|e| Next::Done(Err(e)))
 }
 
 /// A flow driven again after it ended: a bug of the driver, reported rather than panicking.
@@ -57,11 +120,6 @@ fn over<T>() -> Next<T> {
         "was driven again after it ended",
     )
     .into()))
-}
-
-/// Sends the next attempt of `call`.
-fn send<R: Endpoint, T>(call: &mut Call<'_, R>) -> Next<T> {
-    Next::Send(call.request())
 }
 
 /// `signing_secret`: fetches a webhook by id and returns its signing secret, or
@@ -78,7 +136,7 @@ pub struct GetSigningSecret<'c> {
 #[derive(Debug)]
 enum SecretState<'c> {
     Start(WebhookId),
-    Fetch(Call<'c, GetWebhook>),
+    Fetch(Stage<'c, GetWebhook>),
     Done,
 }
 
@@ -100,32 +158,25 @@ impl Operation for GetSigningSecret<'_> {
     }
 
     fn resume(&mut self) -> Next<SigningSecret> {
-        match mem::replace(&mut self.state, SecretState::Done) {
-            SecretState::Start(id) => match self.ctx.call(GetWebhook::new(id)) {
-                Ok(mut call) => {
-                    let next = send(&mut call);
-                    self.state = SecretState::Fetch(call);
-                    next
-                }
-                Err(e) => Next::Done(Err(e)),
-            },
-            SecretState::Fetch(mut call) => {
-                let next = send(&mut call);
-                self.state = SecretState::Fetch(call);
-                next
+        let state = &mut self.state;
+        match mem::replace(state, SecretState::Done) {
+            SecretState::Start(id) => {
+                let fetch = GetWebhook::new(id);
+                or_end(self.ctx.open(fetch, (), state, SecretState::Fetch))
             }
+            SecretState::Fetch(stage) => stage.send(state, SecretState::Fetch),
             SecretState::Done => over(),
         }
     }
 
     fn receive(&mut self, response: Answer) -> Next<SigningSecret> {
-        match mem::replace(&mut self.state, SecretState::Done) {
-            SecretState::Fetch(mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = SecretState::Fetch(call);
-                    Next::Sleep(delay)
+        let state = &mut self.state;
+        match mem::replace(state, SecretState::Done) {
+            SecretState::Fetch(stage) => match stage.receive(response, state, SecretState::Fetch) {
+                Answered::Again(next) => next,
+                Answered::Over((), result) => {
+                    Next::Done(result.and_then(|w| plan::signing_secret(&w)))
                 }
-                Step::Done(result) => Next::Done(result.and_then(|w| plan::signing_secret(&w))),
             },
             _ => over(),
         }
@@ -144,8 +195,8 @@ pub struct CreateWebhookWithSecret<'c> {
 #[derive(Debug)]
 enum CreateState<'c> {
     Start(CreateWebhook),
-    Create(Call<'c, CreateWebhook>),
-    Fetch(WebhookId, Call<'c, GetWebhook>),
+    Create(Stage<'c, CreateWebhook>),
+    Fetch(Stage<'c, GetWebhook, WebhookId>),
     Done,
 }
 
@@ -163,12 +214,9 @@ impl<'c> CreateWebhookWithSecret<'c> {
     }
 
     fn fetch(&mut self, id: WebhookId) -> Next<CreatedWebhook> {
-        match self.ctx.call(GetWebhook::new(id.clone())) {
-            Ok(mut call) => {
-                let next = send(&mut call);
-                self.state = CreateState::Fetch(id, call);
-                next
-            }
+        let fetch = GetWebhook::new(id.clone());
+        match self.ctx.call(fetch) {
+            Ok(call) => Stage { call, keep: id }.send(&mut self.state, CreateState::Fetch),
             Err(e) => Next::Done(CreatedWebhook::from_fetch(id, Err(e))),
         }
     }
@@ -182,45 +230,29 @@ impl Operation for CreateWebhookWithSecret<'_> {
     }
 
     fn resume(&mut self) -> Next<CreatedWebhook> {
-        match mem::replace(&mut self.state, CreateState::Done) {
-            CreateState::Start(create) => match self.ctx.call(create) {
-                Ok(mut call) => {
-                    let next = send(&mut call);
-                    self.state = CreateState::Create(call);
-                    next
-                }
-                Err(e) => Next::Done(Err(e)),
-            },
-            CreateState::Create(mut call) => {
-                let next = send(&mut call);
-                self.state = CreateState::Create(call);
-                next
+        let state = &mut self.state;
+        match mem::replace(state, CreateState::Done) {
+            CreateState::Start(create) => {
+                or_end(self.ctx.open(create, (), state, CreateState::Create))
             }
-            CreateState::Fetch(id, mut call) => {
-                let next = send(&mut call);
-                self.state = CreateState::Fetch(id, call);
-                next
-            }
+            CreateState::Create(stage) => stage.send(state, CreateState::Create),
+            CreateState::Fetch(stage) => stage.send(state, CreateState::Fetch),
             CreateState::Done => over(),
         }
     }
 
     fn receive(&mut self, response: Answer) -> Next<CreatedWebhook> {
-        match mem::replace(&mut self.state, CreateState::Done) {
-            CreateState::Create(mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CreateState::Create(call);
-                    Next::Sleep(delay)
-                }
-                Step::Done(Ok(id)) => self.fetch(id),
-                Step::Done(Err(e)) => Next::Done(Err(e)),
+        let state = &mut self.state;
+        match mem::replace(state, CreateState::Done) {
+            CreateState::Create(stage) => match stage.receive(response, state, CreateState::Create)
+            {
+                Answered::Again(next) => next,
+                Answered::Over((), Ok(id)) => self.fetch(id),
+                Answered::Over((), Err(e)) => Next::Done(Err(e)),
             },
-            CreateState::Fetch(id, mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CreateState::Fetch(id, call);
-                    Next::Sleep(delay)
-                }
-                Step::Done(result) => {
+            CreateState::Fetch(stage) => match stage.receive(response, state, CreateState::Fetch) {
+                Answered::Again(next) => next,
+                Answered::Over(id, result) => {
                     let secret = result.and_then(|w| plan::signing_secret(&w));
                     Next::Done(CreatedWebhook::from_fetch(id, secret))
                 }
@@ -250,8 +282,8 @@ pub struct AddAgentEvents<'c> {
 #[derive(Debug)]
 enum AddState<'c> {
     Start,
-    Read(Call<'c, GetAgentSubscriptions>),
-    Write(AddEventsPlan, Call<'c, ReplaceAgentSubscriptions>),
+    Read(Stage<'c, GetAgentSubscriptions>),
+    Write(Stage<'c, ReplaceAgentSubscriptions, AddEventsPlan>),
     Done,
 }
 
@@ -284,12 +316,8 @@ impl<'c> AddAgentEvents<'c> {
             &self.event_types,
             true,
         )?;
-        let mut call = self
-            .ctx
-            .call(GetAgentSubscriptions::new(self.agent_id.clone()))?;
-        let next = send(&mut call);
-        self.state = AddState::Read(call);
-        Ok(next)
+        let read = GetAgentSubscriptions::new(self.agent_id.clone());
+        self.ctx.open(read, (), &mut self.state, AddState::Read)
     }
 
     fn write(&mut self, current: &[WebhookSubscription]) -> Result<Next<AddEventsPlan>, Error> {
@@ -303,10 +331,8 @@ impl<'c> AddAgentEvents<'c> {
         let Some(request) = plan.request.clone() else {
             return Ok(Next::Done(Ok(plan)));
         };
-        let mut call = self.ctx.call(request)?;
-        let next = send(&mut call);
-        self.state = AddState::Write(plan, call);
-        Ok(next)
+        self.ctx
+            .open(request, plan, &mut self.state, AddState::Write)
     }
 }
 
@@ -318,40 +344,26 @@ impl Operation for AddAgentEvents<'_> {
     }
 
     fn resume(&mut self) -> Next<AddEventsPlan> {
-        match mem::replace(&mut self.state, AddState::Done) {
-            AddState::Start => self.start().unwrap_or_else(|e| Next::Done(Err(e))),
-            AddState::Read(mut call) => {
-                let next = send(&mut call);
-                self.state = AddState::Read(call);
-                next
-            }
-            AddState::Write(plan, mut call) => {
-                let next = send(&mut call);
-                self.state = AddState::Write(plan, call);
-                next
-            }
+        let state = &mut self.state;
+        match mem::replace(state, AddState::Done) {
+            AddState::Start => or_end(self.start()),
+            AddState::Read(stage) => stage.send(state, AddState::Read),
+            AddState::Write(stage) => stage.send(state, AddState::Write),
             AddState::Done => over(),
         }
     }
 
     fn receive(&mut self, response: Answer) -> Next<AddEventsPlan> {
-        match mem::replace(&mut self.state, AddState::Done) {
-            AddState::Read(mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = AddState::Read(call);
-                    Next::Sleep(delay)
-                }
-                Step::Done(Ok(current)) => {
-                    self.write(&current).unwrap_or_else(|e| Next::Done(Err(e)))
-                }
-                Step::Done(Err(e)) => Next::Done(Err(e)),
+        let state = &mut self.state;
+        match mem::replace(state, AddState::Done) {
+            AddState::Read(stage) => match stage.receive(response, state, AddState::Read) {
+                Answered::Again(next) => next,
+                Answered::Over((), Ok(current)) => or_end(self.write(&current)),
+                Answered::Over((), Err(e)) => Next::Done(Err(e)),
             },
-            AddState::Write(plan, mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = AddState::Write(plan, call);
-                    Next::Sleep(delay)
-                }
-                Step::Done(result) => Next::Done(result.map(|_| plan)),
+            AddState::Write(stage) => match stage.receive(response, state, AddState::Write) {
+                Answered::Again(next) => next,
+                Answered::Over(plan, result) => Next::Done(result.map(|_| plan)),
             },
             _ => over(),
         }
@@ -373,24 +385,17 @@ pub struct DeleteWebhookCascade<'c> {
     state: CascadeState<'c>,
 }
 
+/// The agents listed on the webhook, and the subscriptions of those read so far.
+type Reads = (Vec<AgentId>, Vec<(AgentId, Vec<WebhookSubscription>)>);
+
 #[derive(Debug)]
 enum CascadeState<'c> {
     Start,
-    Fetch(Call<'c, GetWebhook>),
-    Read {
-        agents: Vec<AgentId>,
-        per_agent: Vec<(AgentId, Vec<WebhookSubscription>)>,
-        call: Call<'c, GetAgentSubscriptions>,
-    },
-    Clear {
-        plan: CascadePlan,
-        cleared: usize,
-        call: Call<'c, ClearAgentSubscriptions>,
-    },
-    Delete {
-        plan: CascadePlan,
-        call: Call<'c, DeleteWebhook>,
-    },
+    Fetch(Stage<'c, GetWebhook>),
+    Read(Stage<'c, GetAgentSubscriptions, Reads>),
+    /// The plan, and how many of its clears are done.
+    Clear(Stage<'c, ClearAgentSubscriptions, (CascadePlan, usize)>),
+    Delete(Stage<'c, DeleteWebhook, CascadePlan>),
     Done,
 }
 
@@ -416,16 +421,12 @@ impl<'c> DeleteWebhookCascade<'c> {
         agents: Vec<AgentId>,
         per_agent: Vec<(AgentId, Vec<WebhookSubscription>)>,
     ) -> Result<Next<CascadeReport>, Error> {
-        if per_agent.len() < agents.len() {
-            let agent = agents[per_agent.len()].clone();
-            let mut call = self.ctx.call(GetAgentSubscriptions::new(agent))?;
-            let next = send(&mut call);
-            self.state = CascadeState::Read {
-                agents,
-                per_agent,
-                call,
-            };
-            return Ok(next);
+        if let Some(agent) = agents.get(per_agent.len()).cloned() {
+            let read = GetAgentSubscriptions::new(agent);
+            let reads = (agents, per_agent);
+            return self
+                .ctx
+                .open(read, reads, &mut self.state, CascadeState::Read);
         }
         let plan = plan::plan_cascade_delete(&self.id, &per_agent, self.force)?;
         Ok(self.clear(plan, 0))
@@ -433,26 +434,19 @@ impl<'c> DeleteWebhookCascade<'c> {
 
     /// Clears the next agent, or deletes once all are cleared.
     fn clear(&mut self, plan: CascadePlan, cleared: usize) -> Next<CascadeReport> {
+        let state = &mut self.state;
         if let Some(clear) = plan.clears.get(cleared).cloned() {
             return match self.ctx.call(clear) {
-                Ok(mut call) => {
-                    let next = send(&mut call);
-                    self.state = CascadeState::Clear {
-                        plan,
-                        cleared,
-                        call,
-                    };
-                    next
+                Ok(call) => Stage {
+                    call,
+                    keep: (plan, cleared),
                 }
+                .send(state, CascadeState::Clear),
                 Err(e) => Next::Done(Err(plan.incomplete(cleared, e))),
             };
         }
         match self.ctx.call(plan.delete.clone()) {
-            Ok(mut call) => {
-                let next = send(&mut call);
-                self.state = CascadeState::Delete { plan, call };
-                next
-            }
+            Ok(call) => Stage { call, keep: plan }.send(state, CascadeState::Delete),
             Err(e) => Next::Done(plan.finish(Err(e))),
         }
     }
@@ -466,111 +460,57 @@ impl Operation for DeleteWebhookCascade<'_> {
     }
 
     fn resume(&mut self) -> Next<CascadeReport> {
-        match mem::replace(&mut self.state, CascadeState::Done) {
-            CascadeState::Start => match self.ctx.call(GetWebhook::new(self.id.clone())) {
-                Ok(mut call) => {
-                    let next = send(&mut call);
-                    self.state = CascadeState::Fetch(call);
-                    next
-                }
-                Err(e) => Next::Done(Err(e)),
-            },
-            CascadeState::Fetch(mut call) => {
-                let next = send(&mut call);
-                self.state = CascadeState::Fetch(call);
-                next
+        let state = &mut self.state;
+        match mem::replace(state, CascadeState::Done) {
+            CascadeState::Start => {
+                let fetch = GetWebhook::new(self.id.clone());
+                or_end(self.ctx.open(fetch, (), state, CascadeState::Fetch))
             }
-            CascadeState::Read {
-                agents,
-                per_agent,
-                mut call,
-            } => {
-                let next = send(&mut call);
-                self.state = CascadeState::Read {
-                    agents,
-                    per_agent,
-                    call,
-                };
-                next
-            }
-            CascadeState::Clear {
-                plan,
-                cleared,
-                mut call,
-            } => {
-                let next = send(&mut call);
-                self.state = CascadeState::Clear {
-                    plan,
-                    cleared,
-                    call,
-                };
-                next
-            }
-            CascadeState::Delete { plan, mut call } => {
-                let next = send(&mut call);
-                self.state = CascadeState::Delete { plan, call };
-                next
-            }
+            CascadeState::Fetch(stage) => stage.send(state, CascadeState::Fetch),
+            CascadeState::Read(stage) => stage.send(state, CascadeState::Read),
+            CascadeState::Clear(stage) => stage.send(state, CascadeState::Clear),
+            CascadeState::Delete(stage) => stage.send(state, CascadeState::Delete),
             CascadeState::Done => over(),
         }
     }
 
     fn receive(&mut self, response: Answer) -> Next<CascadeReport> {
-        match mem::replace(&mut self.state, CascadeState::Done) {
-            CascadeState::Fetch(mut call) => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CascadeState::Fetch(call);
-                    Next::Sleep(delay)
-                }
+        let state = &mut self.state;
+        match mem::replace(state, CascadeState::Done) {
+            CascadeState::Fetch(stage) => match stage.receive(response, state, CascadeState::Fetch)
+            {
+                Answered::Again(next) => next,
                 // The call checked that the answer is about `self.id`.
-                Step::Done(Ok(webhook)) => plan::cascade_agents(&webhook)
-                    .and_then(|agents| self.read(agents, Vec::new()))
-                    .unwrap_or_else(|e| Next::Done(Err(e))),
-                Step::Done(Err(e)) => Next::Done(Err(e)),
+                Answered::Over((), Ok(webhook)) => or_end(
+                    plan::cascade_agents(&webhook).and_then(|agents| self.read(agents, Vec::new())),
+                ),
+                Answered::Over((), Err(e)) => Next::Done(Err(e)),
             },
-            CascadeState::Read {
-                agents,
-                mut per_agent,
-                mut call,
-            } => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CascadeState::Read {
-                        agents,
-                        per_agent,
-                        call,
-                    };
-                    Next::Sleep(delay)
+            CascadeState::Read(stage) => {
+                let agent = stage.call.endpoint().agent_id.clone();
+                match stage.receive(response, state, CascadeState::Read) {
+                    Answered::Again(next) => next,
+                    Answered::Over((agents, mut per_agent), Ok(subscriptions)) => {
+                        per_agent.push((agent, subscriptions));
+                        or_end(self.read(agents, per_agent))
+                    }
+                    Answered::Over(_, Err(e)) => Next::Done(Err(e)),
                 }
-                Step::Done(Ok(subscriptions)) => {
-                    per_agent.push((call.endpoint().agent_id.clone(), subscriptions));
-                    self.read(agents, per_agent)
-                        .unwrap_or_else(|e| Next::Done(Err(e)))
+            }
+            CascadeState::Clear(stage) => match stage.receive(response, state, CascadeState::Clear)
+            {
+                Answered::Again(next) => next,
+                Answered::Over((plan, cleared), Ok(_)) => self.clear(plan, cleared + 1),
+                Answered::Over((plan, cleared), Err(e)) => {
+                    Next::Done(Err(plan.incomplete(cleared, e)))
                 }
-                Step::Done(Err(e)) => Next::Done(Err(e)),
             },
-            CascadeState::Clear {
-                plan,
-                cleared,
-                mut call,
-            } => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CascadeState::Clear {
-                        plan,
-                        cleared,
-                        call,
-                    };
-                    Next::Sleep(delay)
+            CascadeState::Delete(stage) => {
+                match stage.receive(response, state, CascadeState::Delete) {
+                    Answered::Again(next) => next,
+                    Answered::Over(plan, result) => Next::Done(plan.finish(result)),
                 }
-                Step::Done(Ok(_)) => self.clear(plan, cleared + 1),
-                Step::Done(Err(e)) => Next::Done(Err(plan.incomplete(cleared, e))),
-            },
-            CascadeState::Delete { plan, mut call } => match call.finish(response) {
-                Step::Retry(delay) => {
-                    self.state = CascadeState::Delete { plan, call };
-                    Next::Sleep(delay)
-                }
-                Step::Done(result) => Next::Done(plan.finish(result)),
-            },
+            }
             _ => over(),
         }
     }
