@@ -777,10 +777,9 @@ fn conversations_list_pages_and_filters(f: &dyn Flavor) {
         .list_conversations(ListConversations::new().limit(10).agent_ids([AGENT_A]))
         .unwrap();
     assert_eq!(a.log_list().len(), 2);
-    assert!(a
-        .log_list()
-        .iter()
-        .all(|l| l.agent_id().is_some_and(|id| id.as_str() == AGENT_A)));
+    assert!(a.log_list().iter().all(|l| l
+        .resolved_agent_id()
+        .is_some_and(|id| id.as_str() == AGENT_A)));
     let no_answer = c
         .list_conversations(
             ListConversations::new()
@@ -821,7 +820,7 @@ fn conversation_by_call_id(f: &dyn Flavor) {
     let log = c.get_conversation(call.as_str()).unwrap();
     assert_eq!(log.call_id.as_ref(), Some(&call));
     assert_eq!(
-        log.agent_id().map(|a| a.to_string()),
+        log.resolved_agent_id().map(|a| a.to_string()),
         Some(AGENT_B.to_owned())
     );
     assert_eq!(log.status, Some(CallStatus::Completed));

@@ -46,7 +46,7 @@
 //! |---|---|
 //! | `url`, `description` | the webhook's `url`, `description` |
 //! | `event` | `{agentId}.{eventType}` |
-//! | `metadata.agentId` | `agentId`, or `agent._id` |
+//! | `metadata.agentId` | `agentId`, or `agent._id` (`CallLog::resolved_agent_id`) |
 //! | `metadata.callId` | `callId` |
 //! | `metadata.conversationType` | `type` (`telephony_outbound` -> `telephonyOutbound`, `telephony_inbound` -> `telephonyInbound`; absent otherwise) |
 //! | pre: `metadata.fromPhone`, `toPhone` | `from`, `to` |
@@ -410,7 +410,7 @@ impl Reconciler {
                 }
                 // Every id on the page is noted: the next sweep stops at it, and a call whose
                 // deliveries arrived learns its agent (so the check knows what to expect).
-                let agent = log.agent_id();
+                let agent = log.resolved_agent_id();
                 self.store
                     .note_call(
                         id,
@@ -469,7 +469,7 @@ impl Reconciler {
             };
             report.looked_up += 1;
             let agent = log
-                .agent_id()
+                .resolved_agent_id()
                 .map(|a| a.as_str().to_owned())
                 .or(call.agent_id.clone());
             let now = self.clock.now();
@@ -596,7 +596,7 @@ pub fn recovered_event(
         return None;
     }
     let agent = log
-        .agent_id()
+        .resolved_agent_id()
         .map(|a| a.as_str().to_owned())
         .unwrap_or_default();
     let mut metadata = Map::new();
