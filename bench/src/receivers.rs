@@ -134,18 +134,18 @@ pub fn naive(db: &Path, verifier: Verifier) -> Result<Router, BoxError> {
 }
 
 async fn naive_handle(State(rx): State<Arc<Naive>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let event = match rx.verifier.verify_request(&headers, &body) {
+    let signature = headers
+        .get("x-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let event = match rx.verifier.verify_and_parse(&body, signature) {
         Ok(event) => event,
         Err(e) => return StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED),
     };
     let id = event.delivery_id().map(|d| d.to_string());
     let call = event.call_id().map(|c| c.to_string());
     let kind = event.event_type().to_string();
-    let signature = headers
-        .get("x-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let signature = signature.to_owned();
     let stored = tokio::task::spawn_blocking(move || -> Result<(), rusqlite::Error> {
         let mut db = rx.db.lock().unwrap_or_else(|p| p.into_inner());
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -182,7 +182,8 @@ pub struct WorkerArgs {
     #[arg(long, default_value = "300", value_name = "SECS", value_parser = parse_secs)]
     pub max_backoff: Duration,
 
-    /// How long a claim lasts: a crashed worker's deliveries come back after it.
+    /// How long a claim lasts: a crashed worker's deliveries come back after it. Keep it longer
+    /// than one forward (--timeout, default 10 s) or one --exec run.
     #[arg(long, default_value = "60", value_name = "SECS", value_parser = parse_secs)]
     pub lease: Duration,
 

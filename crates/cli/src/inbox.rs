@@ -25,7 +25,7 @@ use crate::cli::{
     StoreArgs, WorkArgs, WorkerArgs, DEFAULT_DB,
 };
 use crate::error::{chain, one_line, CliError};
-use crate::listen::{runtime, stop_signal, DEFAULT_FORWARD_TIMEOUT};
+use crate::listen::{runtime, DEFAULT_FORWARD_TIMEOUT};
 use crate::output::{self, Cell, Style, Table};
 
 /// The header naming the delivery id on a forwarded request.
@@ -114,6 +114,8 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         handler(global, &args.handler, recovered_secret)?
     };
     let store = open_store(&args.store).await?;
+    // Listened for before the URL is printed: a signal right after it must not kill us.
+    let stop = stop_signals()?;
     // New deliveries wake this process's idle workers at once.
     let wake = Arc::new(tokio::sync::Notify::new());
     let inbox = Inbox::new(receiver, store.clone()).wake(wake.clone());
@@ -169,14 +171,22 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         }));
     }
     let mut stop_rx_server = stop_rx.clone();
-    let server = tokio::spawn(async move {
+    let mut server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 let _ = stop_rx_server.wait_for(|stop| *stop).await;
             })
             .await
     });
-    stop_signal().await;
+    tokio::select! {
+        () = stop => {}
+        served = &mut server => {
+            // The server ended by itself: stop the workers too, and say why.
+            let _ = stop_tx.send(true);
+            let done = tokio::spawn(async { served.unwrap_or(Ok(())) });
+            return finish(done, workers, args.worker.grace).await;
+        }
+    }
     let _ = stop_tx.send(true);
     finish(server, workers, args.worker.grace).await
 }
@@ -237,6 +247,29 @@ async fn reconcile_setup(
     Ok((client, webhook))
 }
 
+/// Resolves on Ctrl-C or SIGTERM; listening starts when this is called, not when it is
+/// first awaited.
+fn stop_signals(
+) -> Result<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>, CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let fail = |e: std::io::Error| CliError::failure(format!("cannot listen for signals: {e}"));
+        let mut term = signal(SignalKind::terminate()).map_err(fail)?;
+        let mut int = signal(SignalKind::interrupt()).map_err(fail)?;
+        Ok(Box::pin(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Box::pin(crate::listen::stop_signal()))
+    }
+}
+
 /// Waits for the server and the workers to end, at most `grace`.
 async fn finish(
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -266,10 +299,11 @@ async fn work(global: &GlobalArgs, args: WorkArgs) -> Result<(), CliError> {
         ));
     };
     let store = open_store(&args.store).await?;
+    let stop = stop_signals()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = spawn_workers(&store, handler, &args.worker, &stop_rx, None);
     output::line(format!("processing with {} workers", workers.len()))?;
-    stop_signal().await;
+    stop.await;
     let _ = stop_tx.send(true);
     let server = tokio::spawn(async { Ok(()) });
     finish(server, workers, args.worker.grace).await
@@ -440,6 +474,9 @@ fn spawn_workers(
                 }),
             )
             .lease(args.lease)
+            // One delivery per claim: the lease then only has to outlast one forward (its
+            // timeout) or one command, and --workers says how many run at once.
+            .batch(1)
             .max_attempts(args.max_attempts)
             .backoff(Backoff {
                 base: args.backoff,

@@ -148,11 +148,16 @@ impl Receiver {
                 _ => format!("body is over the {limit}-byte limit"),
             },
             // Only the words: the decision was the core's.
-            Rejection::MissingSignature | Rejection::BadSignature => self
-                .verifier
-                .verify_headers(headers, body)
-                .err()
-                .map_or_else(|| rejection.to_string(), |e| verify_reason(&e)),
+            Rejection::MissingSignature | Rejection::BadSignature => {
+                match headers.get(atoms_webhook_models::SIGNATURE_HEADER) {
+                    None => verify_reason(&VerifyError::MissingHeader),
+                    Some(v) => v
+                        .to_str()
+                        .ok()
+                        .and_then(|v| self.verifier.verify(body, v).err())
+                        .map_or_else(|| rejection.to_string(), |e| verify_reason(&e)),
+                }
+            }
             Rejection::MethodNotAllowed => "deliveries are POSTs".to_owned(),
             other => other.to_string(),
         };

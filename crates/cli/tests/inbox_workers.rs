@@ -258,3 +258,146 @@ fn errors_are_one_line_with_the_right_status() {
     let stats = inbox_json(&["stats", "--db", &db]);
     assert_eq!(stats["by_status"]["pending"], 0);
 }
+
+#[test]
+fn refusals_are_counted_not_stored_and_unparseable_bodies_are_kept_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = temp_db(dir.path());
+    let db = dir.path().join("inbox.db").display().to_string();
+    let serve = InboxProcess::serve(&["--db", &db, "--no-workers", "--max-body", "1000"]);
+    let rt = runtime();
+    let c = client();
+    let id = delivery_id(0x3a4, 1);
+    let (body, sig) = delivery(&id, "CALL-1700000000001-4ef05e", "pre-conversation");
+    let statuses = rt.block_on(async {
+        let wrong = "0".repeat(64);
+        let big = vec![b'x'; 2000];
+        let big_sig = atoms_webhook_models::sign(
+            &atoms_webhook_models::SigningSecret::new(inbox_common::SECRET),
+            &big,
+        );
+        let junk = b"signed but not json".to_vec();
+        let junk_sig = atoms_webhook_models::sign(
+            &atoms_webhook_models::SigningSecret::new(inbox_common::SECRET),
+            &junk,
+        );
+        let get = c.get(&serve.url).send().await.unwrap().status().as_u16();
+        let missing = c
+            .post(&serve.url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        vec![
+            post(&c, &serve.url, body.clone(), &wrong).await,
+            post(&c, &serve.url, big, &big_sig).await,
+            Some(get),
+            Some(missing),
+            post(&c, &serve.url, junk, &junk_sig).await,
+            post(&c, &serve.url, body, &sig).await,
+        ]
+    });
+    assert_eq!(
+        statuses,
+        [
+            Some(401),
+            Some(413),
+            Some(405),
+            Some(401),
+            Some(200),
+            Some(200)
+        ]
+    );
+    let stats = store.stats();
+    assert_eq!(stats["rejections"]["bad_signature"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["too_large"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["method_not_allowed"], 1, "{stats}");
+    assert_eq!(stats["rejections"]["missing_signature"], 1, "{stats}");
+    assert_eq!(stats["unparseable"], 1, "{stats}");
+    let stored = store.statuses();
+    assert_eq!(
+        stored.len(),
+        2,
+        "only the authentic bodies are stored: {stored:?}"
+    );
+    assert_eq!(stored[&id], "pending");
+    let dead: Vec<&String> = stored
+        .iter()
+        .filter(|(k, s)| k.starts_with("sha256:") && s.as_str() == "dead")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(dead.len(), 1, "{stored:?}");
+    // The raw body comes back byte for byte.
+    let out = Command::new(bin())
+        .args(["inbox", "show", dead[0], "--body", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"signed but not json");
+    assert_eq!(serve.terminate(), Some(0));
+}
+
+#[test]
+fn exec_gets_the_body_on_stdin_and_its_exit_status_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = temp_db(dir.path());
+    let db = dir.path().join("inbox.db").display().to_string();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Writes each body to a file named after its id and attempt; a body of a call ending in
+    // "-fa11ed" fails.
+    let script = format!(
+        "f={}/\"$ATOMS_DELIVERY_ID.$ATOMS_DELIVERY_ATTEMPT\"; cat > \"$f\"; \
+         if grep -q fa11ed \"$f\"; then exit 3; fi",
+        out.display()
+    );
+    let serve = InboxProcess::serve(&[
+        "--db",
+        &db,
+        "--exec",
+        &script,
+        "--workers",
+        "2",
+        "--max-attempts",
+        "2",
+        "--backoff",
+        "0.02",
+        "--poll",
+        "0.02",
+    ]);
+    let rt = runtime();
+    let c = client();
+    let ok_id = delivery_id(0x3a5, 1);
+    let bad_id = delivery_id(0x3a5, 2);
+    let (ok_body, ok_sig) = delivery(&ok_id, "CALL-1700000000001-0c0c0c", "pre-conversation");
+    let (bad_body, bad_sig) = delivery(&bad_id, "CALL-1700000000002-fa11ed", "pre-conversation");
+    rt.block_on(async {
+        assert_eq!(
+            post(&c, &serve.url, ok_body.clone(), &ok_sig).await,
+            Some(200)
+        );
+        assert_eq!(post(&c, &serve.url, bad_body, &bad_sig).await, Some(200));
+    });
+    wait_for("one done, one dead", || {
+        let s = store.statuses();
+        (s.get(&ok_id).map(String::as_str) == Some("done")
+            && s.get(&bad_id).map(String::as_str) == Some("dead"))
+        .then_some(())
+    });
+    assert_eq!(
+        std::fs::read(out.join(format!("{ok_id}.1"))).unwrap(),
+        ok_body
+    );
+    assert!(out.join(format!("{bad_id}.1")).exists());
+    assert!(out.join(format!("{bad_id}.2")).exists());
+    let shown = inbox_json(&["show", &bad_id, "--db", &db]);
+    assert!(
+        shown["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit"),
+        "{shown}"
+    );
+    assert_eq!(serve.terminate(), Some(0));
+}
