@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use atoms_webhook_async::reqwest;
 use atoms_webhook_models::{sign, SigningSecret};
 use serde::Serialize;
 use tokio::task::JoinSet;
