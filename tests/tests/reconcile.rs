@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use atoms_webhook_emulator::{CallOptions, Emulator, Scenario};
+use atoms_webhook_emulator::{CallOptions, Emulator, Fault, Op, Scenario};
 use atoms_webhook_models::{
     sign, CallId, CreateWebhookRequest, EventType, SigningSecret, WebhookEvent, WebhookId,
 };
@@ -434,12 +434,27 @@ async fn in_progress_call_waits_until_final(pg: bool) {
         .await;
     assert_eq!(rig.drain().await, 1);
 
+    // The API refuses once on each path: the client backs off (recorded, not slept) and the
+    // pass goes on.
+    rig.emu.inject(Op::ListConversations, Fault::status(429), 1);
+    rig.emu.inject(Op::GetConversation, Fault::status(503), 1);
     for _ in 0..3 {
         rig.clock.advance(GRACE * 2);
         let report = rig.reconciler.run_once().await.unwrap();
         assert_eq!(report.recovered, 0, "{report:?}");
         assert_eq!(report.waiting, 1, "{report:?}");
     }
+    assert_eq!(rig.emu.hits(Op::ListConversations), 3 + 1);
+    assert_eq!(rig.emu.hits(Op::GetConversation), 3 + 1);
+    let waits = rig.paced.0.lock().unwrap().clone();
+    assert_eq!(
+        waits
+            .iter()
+            .filter(|d| **d == Duration::from_millis(5))
+            .count(),
+        2,
+        "one backoff per refusal: {waits:?}"
+    );
     assert_eq!(rig.drain().await, 0);
 
     // Final now: one more grace period for the deliveries, then recovered.

@@ -25,7 +25,7 @@
 //!
 //! **Dedup.** The ledger's key is (call id, event type): a recovered item is enqueued only if
 //! no delivery of that event type of that call arrived, and a real delivery arriving after its
-//! recovered twin is stored as done without processing (counted in [`Stats::superseded`]).
+//! recovered twin is stored as done without processing (counted in [`Stats::superseded`](crate::Stats::superseded)).
 //! Whichever comes first is processed, the other recorded.
 //!
 //! **Polite polling.** One request at a time, at least `min_request_interval` apart (waited
@@ -40,13 +40,13 @@
 //! call log's data where it corresponds ([`recovered_event`]), and a top-level `"recovered"`
 //! object ([`WebhookEvent::recovered`](atoms_webhook_models::WebhookEvent::recovered)); it
 //! is never presented as coming from Atoms: its id is `recovered:{callId}:{eventType}`
-//! ([`recovered_id`](crate::recovered_id)) and it has no Atoms signature.
+//! ([`recovered_id`]) and it has no Atoms signature.
 //!
 //! | event field | call-log field (`GET /conversation/{callId}`) |
 //! |---|---|
 //! | `url`, `description` | the webhook's `url`, `description` |
 //! | `event` | `{agentId}.{eventType}` |
-//! | `metadata.agentId` | `agentId`, or `agent._id` |
+//! | `metadata.agentId` | `agentId`, or `agent._id` (`CallLog::resolved_agent_id`) |
 //! | `metadata.callId` | `callId` |
 //! | `metadata.conversationType` | `type` (`telephony_outbound` -> `telephonyOutbound`, `telephony_inbound` -> `telephonyInbound`; absent otherwise) |
 //! | pre: `metadata.fromPhone`, `toPhone` | `from`, `to` |

@@ -34,8 +34,8 @@ pub fn encode_component(s: &str) -> Cow<'_, str> {
 
 /// The description of one API operation: how to send it and how to read its answer.
 ///
-/// The eight operations of the webhook API implement it; so can a caller's own request type
-/// for an endpoint this crate does not know yet.
+/// The eight operations of the webhook API and the two of the call logs implement it; so can a
+/// caller's own request type for an endpoint this crate does not know yet.
 pub trait Endpoint {
     /// What a successful call returns.
     type Output;
