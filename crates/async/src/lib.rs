@@ -95,6 +95,43 @@ struct Inner {
     policy: RetryPolicy,
     http: reqwest::Client,
     sleeper: Option<Sleeper>,
+    base: Option<BaseUrl>,
+}
+
+/// The base URL parsed once, both ways: each request's [`reqwest::Url`] is the base's with the
+/// request's path and query set, instead of printing the request's `Uri` and parsing it again
+/// (scheme, host and port included) on every attempt. Requests elsewhere (an operation of the
+/// caller's with another host) take the general conversion.
+#[derive(Clone, Debug)]
+struct BaseUrl {
+    uri: http::Uri,
+    url: reqwest::Url,
+}
+
+impl BaseUrl {
+    fn new(base_url: &str) -> Option<Self> {
+        let uri = http::Uri::try_from(base_url).ok()?;
+        let mut url = reqwest::Url::parse(base_url).ok()?;
+        if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        // An `http::Uri` carries no fragment, so neither does a URL parsed from one.
+        url.set_fragment(None);
+        Some(Self { uri, url })
+    }
+
+    /// The URL of `uri`, the same as `Url::parse(&uri.to_string())`, when `uri` has the
+    /// base's scheme and authority; `None` otherwise.
+    fn url_of(&self, uri: &http::Uri) -> Option<reqwest::Url> {
+        if uri.scheme() != self.uri.scheme() || uri.authority() != self.uri.authority() {
+            return None;
+        }
+        let path_and_query = uri.path_and_query()?;
+        let mut url = self.url.clone();
+        url.set_path(path_and_query.path());
+        url.set_query(path_and_query.query());
+        Some(url)
+    }
 }
 
 impl fmt::Debug for Client {
@@ -144,6 +181,7 @@ impl Client {
     pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
         let prepared = Prepared::new(&config)?;
         let policy = RetryPolicy::new(config.retry);
+        let base = BaseUrl::new(&config.base_url);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -151,6 +189,7 @@ impl Client {
                 policy,
                 http,
                 sleeper: None,
+                base,
             }),
         })
     }
@@ -190,6 +229,7 @@ impl Client {
             policy: self.inner.policy,
             http: self.inner.http.clone(),
             sleeper: self.inner.sleeper.clone(),
+            base: self.inner.base.clone(),
         };
         change(&mut inner);
         Self {
@@ -258,21 +298,18 @@ impl Client {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
         let config = &self.inner.config;
-        let mut request = reqwest::Request::try_from(request).map_err(|e| {
-            // Nothing was sent: the URL (built from the validated base URL) was refused.
-            Error::Validation(
-                ValidationError::new("base_url", "could not be used to build a request")
-                    .with_source(e),
-            )
-        })?;
+        let mut request = self.to_reqwest(request)?;
         *request.timeout_mut() = Some(config.timeout);
         let mut response = self.inner.http.execute(request).await.map_err(map_error)?;
 
         let limit = config.max_response_bytes;
-        if response.content_length().is_some_and(|n| n > limit) {
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit) {
             return Err(Error::transport(BodyTooLarge { limit }));
         }
-        let mut body = Vec::new();
+        // Sized once when the length is declared (at most `limit`, checked above), instead of
+        // growing chunk by chunk; the limit is still checked on what actually arrives.
+        let mut body = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(Error::transport(BodyTooLarge { limit }));
@@ -283,6 +320,31 @@ impl Client {
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(out)
+    }
+
+    /// `request` as reqwest's: what `reqwest::Request::try_from` does, with the URL built from
+    /// the parsed base URL when the request is to it.
+    fn to_reqwest(&self, request: http::Request<Vec<u8>>) -> Result<reqwest::Request, Error> {
+        // reqwest keeps an `http::Request`'s extensions only through `try_from`.
+        let url = match &self.inner.base {
+            Some(base) if request.extensions().is_empty() => base.url_of(request.uri()),
+            _ => None,
+        };
+        let Some(url) = url else {
+            return reqwest::Request::try_from(request).map_err(|e| {
+                // Nothing was sent: the URL (built from the validated base URL) was refused.
+                Error::Validation(
+                    ValidationError::new("base_url", "could not be used to build a request")
+                        .with_source(e),
+                )
+            });
+        };
+        let (parts, body) = request.into_parts();
+        let mut out = reqwest::Request::new(parts.method, url);
+        *out.headers_mut() = parts.headers;
+        *out.version_mut() = parts.version;
+        *out.body_mut() = Some(body.into());
         Ok(out)
     }
 
@@ -472,6 +534,45 @@ mod tests {
         assert_send(&c.delete_webhook_cascade("w", false));
         assert_send(&c.add_agent_events("a", "w", [EventType::PreConversation], false));
         assert_send(&c.create_webhook_with_secret(CreateWebhookRequest::new("https://x.test", "")));
+    }
+
+    #[test]
+    fn urls_from_the_base_are_the_parsed_ones() {
+        let bases = [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://api.smallest.ai/atoms/v1",
+            "https://API.Example.COM:443/v1/#frag",
+            "http://[::1]:9/prefix/",
+            "http://localhost",
+        ];
+        let paths = [
+            "/webhook",
+            "/webhook?webhookId=64f0c0ffee0000000000abcd",
+            "/webhook/a%2Fb%20c?x=%C3%A9&y=1+2",
+            "/agent/60d0fe4f5311236168a109ca/webhook-subscriptions",
+            "/a/../b/./c?",
+        ];
+        for base in bases {
+            let parsed = BaseUrl::new(base).unwrap();
+            let trimmed = base.trim_end_matches('/');
+            let trimmed = trimmed.split('#').next().unwrap().trim_end_matches('/');
+            for path in paths {
+                let uri: http::Uri = format!("{trimmed}{path}").parse().unwrap();
+                let expected = reqwest::Url::parse(&uri.to_string()).unwrap();
+                assert_eq!(parsed.url_of(&uri), Some(expected), "{base} {path}");
+            }
+        }
+        // Another host, scheme or port: the general conversion.
+        let parsed = BaseUrl::new("http://127.0.0.1:8080").unwrap();
+        for other in [
+            "http://127.0.0.1:8081/webhook",
+            "https://127.0.0.1:8080/webhook",
+            "http://localhost:8080/webhook",
+        ] {
+            assert_eq!(parsed.url_of(&other.parse().unwrap()), None, "{other}");
+        }
+        assert!(BaseUrl::new("ftp://127.0.0.1/").is_none());
     }
 
     #[test]
