@@ -123,7 +123,11 @@ impl BaseUrl {
     /// The URL of `uri`, the same as `Url::parse(&uri.to_string())`, when `uri` has the
     /// base's scheme and authority; `None` otherwise.
     fn url_of(&self, uri: &http::Uri) -> Option<reqwest::Url> {
-        if uri.scheme() != self.uri.scheme() || uri.authority() != self.uri.authority() {
+        // Compared as written (the request's were copied from the base URL): cheaper than the
+        // case-insensitive `==`, and a difference in case only takes the general conversion.
+        if uri.scheme_str() != self.uri.scheme_str()
+            || uri.authority().map(|a| a.as_str()) != self.uri.authority().map(|a| a.as_str())
+        {
             return None;
         }
         let path_and_query = uri.path_and_query()?;

@@ -24,11 +24,23 @@ pub fn url<R: Endpoint + ?Sized>(base_url: &str, endpoint: &R) -> String {
     url.push_str(&endpoint.path());
     for (i, (k, v)) in endpoint.query().iter().enumerate() {
         url.push(if i == 0 { '?' } else { '&' });
-        url.push_str(&encode_component(k));
+        push_component(&mut url, k);
         url.push('=');
-        url.push_str(&encode_component(v));
+        push_component(&mut url, v);
     }
     url
+}
+
+/// Appends `s` percent-encoded as [`encode_component`] does, without its encoder when there is
+/// nothing to encode (ids and the API's own names: only unreserved characters).
+fn push_component(url: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        url.push_str(s);
+    } else {
+        url.push_str(&encode_component(s));
+    }
 }
 
 /// Validates `endpoint` and the configuration, then builds the HTTP request: URL, method,
@@ -342,6 +354,24 @@ fn string_len(s: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_are_appended_as_encode_component_encodes_them() {
+        for s in [
+            "",
+            "64f0c0ffee0000000000abcd",
+            "A-z.0_9~",
+            "a b",
+            "a/b?c&d=e#f",
+            "%41",
+            "é+ü",
+            "\u{0}\n",
+        ] {
+            let mut url = String::from("x");
+            push_component(&mut url, s);
+            assert_eq!(url, format!("x{}", encode_component(s)), "{s:?}");
+        }
+    }
 
     #[test]
     fn masks_secret_values_only() {
