@@ -96,6 +96,9 @@ struct Inner {
     http: reqwest::Client,
     sleeper: Option<Sleeper>,
     base: Option<BaseUrl>,
+    /// `http` was built by [`Client::new`] with `config.timeout` as its total timeout, which
+    /// reqwest then applies to every request: no per-request copy (an allocation) is needed.
+    http_has_timeout: bool,
 }
 
 /// The base URL parsed once, both ways: each request's [`reqwest::Url`] is the base's with the
@@ -121,7 +124,8 @@ impl BaseUrl {
     }
 
     /// The URL of `uri`, the same as `Url::parse(&uri.to_string())`, when `uri` has the
-    /// base's scheme and authority; `None` otherwise.
+    /// base's scheme and authority; `None` otherwise. The path and query are parsed relative
+    /// to the base (one pass, the base's scheme and host reused as they are).
     fn url_of(&self, uri: &http::Uri) -> Option<reqwest::Url> {
         // Compared as written (the request's were copied from the base URL): cheaper than the
         // case-insensitive `==`, and a difference in case only takes the general conversion.
@@ -130,11 +134,14 @@ impl BaseUrl {
         {
             return None;
         }
-        let path_and_query = uri.path_and_query()?;
-        let mut url = self.url.clone();
-        url.set_path(path_and_query.path());
-        url.set_query(path_and_query.query());
-        Some(url)
+        let path_and_query = uri.path_and_query()?.as_str();
+        // `//host` or `/\\host` would name another host when read as a relative reference.
+        if !path_and_query.starts_with('/')
+            || matches!(path_and_query.as_bytes().get(1), Some(b'/' | b'\\'))
+        {
+            return None;
+        }
+        self.url.join(path_and_query).ok()
     }
 }
 
@@ -170,7 +177,7 @@ impl Client {
                     .with_source(e),
                 )
             })?;
-        Self::with_http_client(config, http)
+        Self::build(config, http, true)
     }
 
     /// A client configured from `SMALLEST_API_KEY` and the optional `ATOMS_BASE_URL`.
@@ -183,6 +190,10 @@ impl Client {
     /// are `http`'s own (build it with `redirect(Policy::none())` so that a 3xx is returned as
     /// an [`ApiError`] instead of followed).
     pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
+        Self::build(config, http, false)
+    }
+
+    fn build(config: Config, http: reqwest::Client, http_has_timeout: bool) -> Result<Self, Error> {
         let prepared = Prepared::new(&config)?;
         let policy = RetryPolicy::new(config.retry);
         let base = BaseUrl::new(&config.base_url);
@@ -194,6 +205,7 @@ impl Client {
                 http,
                 sleeper: None,
                 base,
+                http_has_timeout,
             }),
         })
     }
@@ -234,6 +246,7 @@ impl Client {
             http: self.inner.http.clone(),
             sleeper: self.inner.sleeper.clone(),
             base: self.inner.base.clone(),
+            http_has_timeout: self.inner.http_has_timeout,
         };
         change(&mut inner);
         Self {
@@ -303,7 +316,9 @@ impl Client {
     ) -> Result<http::Response<Vec<u8>>, Error> {
         let config = &self.inner.config;
         let mut request = self.to_reqwest(request)?;
-        *request.timeout_mut() = Some(config.timeout);
+        if !self.inner.http_has_timeout {
+            *request.timeout_mut() = Some(config.timeout);
+        }
         let mut response = self.inner.http.execute(request).await.map_err(map_error)?;
 
         let limit = config.max_response_bytes;
@@ -556,6 +571,8 @@ mod tests {
             "/webhook/a%2Fb%20c?x=%C3%A9&y=1+2",
             "/agent/60d0fe4f5311236168a109ca/webhook-subscriptions",
             "/a/../b/./c?",
+            "/",
+            "/a//b",
         ];
         for base in bases {
             let parsed = BaseUrl::new(base).unwrap();
@@ -575,6 +592,14 @@ mod tests {
             "http://localhost:8080/webhook",
         ] {
             assert_eq!(parsed.url_of(&other.parse().unwrap()), None, "{other}");
+        }
+        for other in [
+            "http://127.0.0.1:8080//evil.test/webhook",
+            "http://127.0.0.1:8080/\\evil.test/x",
+        ] {
+            if let Ok(uri) = other.parse::<http::Uri>() {
+                assert_eq!(parsed.url_of(&uri), None, "{other}");
+            }
         }
         assert!(BaseUrl::new("ftp://127.0.0.1/").is_none());
     }
