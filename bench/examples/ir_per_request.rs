@@ -3,8 +3,12 @@
 //! counts are not).
 //!
 //! ```text
-//! ir_per_request sdk|raw N
+//! ir_per_request sdk|raw|raw-timeout N
 //! ```
+//!
+//! `raw-timeout` is the raw reqwest baseline with the SDK's 30 s total timeout on its client:
+//! what a per-request timer costs by itself. Each run also prints the wall-clock time per
+//! call on stderr (noisy on a shared machine; instruction counts are the figure to compare).
 //!
 //! Starts the emulator in-process (on its own threads) and, on the main thread, a current-thread
 //! tokio runtime like `measure`'s, makes one warm-up call (connection, pool, first-use
@@ -15,14 +19,17 @@
 
 use std::hint::black_box;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use atoms_webhook_bench::server::Server;
+use atoms_webhook_async::reqwest;
+use atoms_webhook_bench::raw::RawAsync;
+use atoms_webhook_bench::server::{Server, API_KEY};
 use atoms_webhook_bench::BoxError;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(which), Some(Ok(n))) = (args.next(), args.next().map(|n| n.parse::<u64>())) else {
-        eprintln!("usage: ir_per_request sdk|raw N");
+        eprintln!("usage: ir_per_request sdk|raw|raw-timeout N");
         return ExitCode::from(2);
     };
     match run(&which, n) {
@@ -40,28 +47,43 @@ fn run(which: &str, n: u64) -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     let id = server.webhook_id.clone();
-    match which {
+    let elapsed = match which {
         "sdk" => {
             let sdk = server.async_sdk()?;
             rt.block_on(async {
                 sdk.get_webhook(id.clone()).await?;
+                let start = Instant::now();
                 for _ in 0..n {
                     black_box(sdk.get_webhook(id.clone()).await?);
                 }
-                Ok::<_, BoxError>(())
-            })?;
+                Ok::<_, BoxError>(start.elapsed())
+            })?
         }
-        "raw" => {
-            let raw = server.async_raw();
+        "raw" | "raw-timeout" => {
+            let raw = if which == "raw" {
+                server.async_raw()
+            } else {
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()?;
+                RawAsync::with_client(client, &server.url(), API_KEY, &id)
+            };
             rt.block_on(async {
                 raw.get_webhook().await?;
+                let start = Instant::now();
                 for _ in 0..n {
                     black_box(raw.get_webhook().await?);
                 }
-                Ok::<_, BoxError>(())
-            })?;
+                Ok::<_, BoxError>(start.elapsed())
+            })?
         }
-        other => return Err(format!("unknown client `{other}` (sdk or raw)").into()),
+        other => return Err(format!("unknown client `{other}` (sdk, raw or raw-timeout)").into()),
+    };
+    if n > 0 {
+        eprintln!(
+            "{which}: {:.2} µs per call",
+            elapsed.as_secs_f64() * 1e6 / n as f64
+        );
     }
     drop(rt);
     server.emulator.shutdown();

@@ -65,8 +65,18 @@ pub struct RawAsync {
 impl RawAsync {
     /// A fresh client (its own connection pool) for one webhook.
     pub fn new(base_url: &str, api_key: &str, id: &WebhookId) -> Self {
+        Self::with_client(reqwest::Client::new(), base_url, api_key, id)
+    }
+
+    /// The same baseline on another reqwest client (for example one with a timeout).
+    pub fn with_client(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: &str,
+        id: &WebhookId,
+    ) -> Self {
         Self {
-            client: reqwest::Client::new(),
+            client,
             url: get_url(base_url, id),
             auth: format!("Bearer {api_key}"),
         }
