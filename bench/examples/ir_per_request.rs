@@ -3,11 +3,12 @@
 //! counts are not).
 //!
 //! ```text
-//! ir_per_request sdk|raw|raw-timeout N
+//! ir_per_request sdk|raw|raw-timeout|raw-sdk-client N
 //! ```
 //!
 //! `raw-timeout` is the raw reqwest baseline with the SDK's 30 s total timeout on its client:
-//! what a per-request timer costs by itself. Each run also prints the wall-clock time per
+//! what a per-request timer costs by itself. `raw-sdk-client` is the raw baseline on a reqwest
+//! client built as `Client::new` builds it (connect timeout, total timeout, no redirects). Each run also prints the wall-clock time per
 //! call on stderr (noisy on a shared machine; instruction counts are the figure to compare).
 //!
 //! Starts the emulator in-process (on its own threads) and, on the main thread, a current-thread
@@ -29,7 +30,7 @@ use atoms_webhook_bench::BoxError;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(which), Some(Ok(n))) = (args.next(), args.next().map(|n| n.parse::<u64>())) else {
-        eprintln!("usage: ir_per_request sdk|raw|raw-timeout N");
+        eprintln!("usage: ir_per_request sdk|raw|raw-timeout|raw-sdk-client N");
         return ExitCode::from(2);
     };
     match run(&which, n) {
@@ -59,14 +60,24 @@ fn run(which: &str, n: u64) -> Result<(), BoxError> {
                 Ok::<_, BoxError>(start.elapsed())
             })?
         }
-        "raw" | "raw-timeout" => {
-            let raw = if which == "raw" {
-                server.async_raw()
-            } else {
-                let client = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()?;
-                RawAsync::with_client(client, &server.url(), API_KEY, &id)
+        "raw" | "raw-timeout" | "raw-sdk-client" => {
+            let config = atoms_webhook_bench::server::sdk_config(&server.url());
+            let raw = match which {
+                "raw" => server.async_raw(),
+                "raw-timeout" => {
+                    let client = reqwest::Client::builder()
+                        .timeout(Duration::from_secs(30))
+                        .build()?;
+                    RawAsync::with_client(client, &server.url(), API_KEY, &id)
+                }
+                _ => {
+                    let client = reqwest::Client::builder()
+                        .connect_timeout(config.connect_timeout)
+                        .timeout(config.timeout)
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()?;
+                    RawAsync::with_client(client, &server.url(), API_KEY, &id)
+                }
             };
             rt.block_on(async {
                 raw.get_webhook().await?;
@@ -77,7 +88,12 @@ fn run(which: &str, n: u64) -> Result<(), BoxError> {
                 Ok::<_, BoxError>(start.elapsed())
             })?
         }
-        other => return Err(format!("unknown client `{other}` (sdk, raw or raw-timeout)").into()),
+        other => {
+            return Err(format!(
+                "unknown client `{other}` (sdk, raw, raw-timeout or raw-sdk-client)"
+            )
+            .into())
+        }
     };
     if n > 0 {
         eprintln!(
