@@ -31,8 +31,10 @@ pub fn bin() -> &'static str {
 }
 
 /// How many times a wait polls, and the pause between polls (a bound, not an assertion: a
-/// slow machine only makes a test slower, up to this many polls).
-pub const POLLS: u32 = 3000;
+/// slow machine only makes a test slower, up to this many polls). Generous: after a crash the
+/// restarted inbox forwards hundreds of deliveries, two fsync'd commits each, and a busy disk
+/// makes that minutes, not seconds.
+pub const POLLS: u32 = 15_000;
 pub const POLL_PAUSE: Duration = Duration::from_millis(20);
 
 /// Polls `check` until it gives `Some`, at most [`POLLS`] times; panics with `what` otherwise.
