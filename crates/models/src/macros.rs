@@ -336,6 +336,12 @@ macro_rules! wire_struct {
                             match key.as_str() {
                                 $(
                                     $json => {
+                                        // A key sent twice is ambiguous (the spelling kept for
+                                        // one would be written back for the other): refused,
+                                        // as serde's derive does.
+                                        if $field.is_some() || extra.contains_key($json) {
+                                            return Err(::serde::de::Error::duplicate_field($json));
+                                        }
                                         wire_struct!(@de $kind map $json $field extra $ty);
                                     }
                                 )*

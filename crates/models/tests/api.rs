@@ -161,3 +161,38 @@ fn open_enums_have_no_made_up_default_and_secrets_compare_by_value() {
     assert_eq!(SigningSecret::new("a"), SigningSecret::new("a"));
     assert_ne!(ApiKey::new("a"), ApiKey::new("b"));
 }
+
+/// A key sent twice reads as its last value, and the event writes back to itself (found by
+/// fuzzing: the spelling kept for a first `callStatus` was written back for a second one).
+#[test]
+fn a_key_sent_twice_reads_as_its_last_value() {
+    let body = |call_data: &str| {
+        format!(
+            r#"{{"id":"69fd96632b717269846aa433","metadata":{{"agentId":"a","eventType":"post-conversation","callId":"CALL-1","callData":{{{call_data}}}}}}}"#
+        )
+    };
+    for (twice, status) in [
+        (
+            r#""callStatus":"no-answer","callStatus":"2026-05-08T07:51:58.813Z""#,
+            "2026-05-08T07:51:58.813Z",
+        ),
+        (
+            r#""callStatus":"canceled","callStatus":"completed""#,
+            "completed",
+        ),
+        (r#""callStatus":null,"callStatus":"no-answer""#, "no_answer"),
+        (
+            r#""callStatus":"completed","callStatus":"no-answer","x":1,"x":2"#,
+            "no_answer",
+        ),
+    ] {
+        let event = WebhookEvent::from_slice(body(twice).as_bytes()).unwrap();
+        assert_eq!(
+            event.call_status().map(|s| s.as_str()),
+            Some(status),
+            "{twice}"
+        );
+        let again = WebhookEvent::from_slice(&event.to_vec()).unwrap();
+        assert_eq!(again, event, "{twice}");
+    }
+}
