@@ -282,7 +282,10 @@ impl Client {
 
     /// Drives any operation of the transport crate to its end: sends what it asks, sleeps
     /// when it says. The one loop of this client.
-    pub async fn run<O: Operation + Send>(&self, mut operation: O) -> Result<O::Output, Error>
+    pub fn run<'a, O: Operation + Send + 'a>(
+        &'a self,
+        mut operation: O,
+    ) -> impl Future<Output = Result<O::Output, Error>> + Send + 'a
     where
         O::Output: Send,
     {
@@ -307,7 +310,6 @@ impl Client {
             }
         }
         .instrument(span)
-        .await
     }
 
     async fn send(
@@ -368,102 +370,115 @@ impl Client {
     }
 
     /// Every webhook of the organization (`GET /webhook`), with their signing secrets.
-    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, Error> {
-        self.execute(ListWebhooks::new()).await
+    pub fn list_webhooks(&self) -> impl Future<Output = Result<Vec<Webhook>, Error>> + Send + '_ {
+        self.execute(ListWebhooks::new())
     }
 
     /// One webhook (`GET /webhook?webhookId=`).
-    pub async fn get_webhook(&self, id: impl Into<WebhookId>) -> Result<Webhook, Error> {
-        self.execute(GetWebhook::new(id)).await
+    pub fn get_webhook(
+        &self,
+        id: impl Into<WebhookId>,
+    ) -> impl Future<Output = Result<Webhook, Error>> + Send + '_ {
+        self.execute(GetWebhook::new(id))
     }
 
     /// Creates a webhook (`POST /webhook`); returns its id. Not retried once the request may
     /// have reached the server (see [`CreateWebhook`]).
-    pub async fn create_webhook(&self, request: CreateWebhookRequest) -> Result<WebhookId, Error> {
-        self.execute(CreateWebhook::new(request)).await
+    pub fn create_webhook(
+        &self,
+        request: CreateWebhookRequest,
+    ) -> impl Future<Output = Result<WebhookId, Error>> + Send + '_ {
+        self.execute(CreateWebhook::new(request))
     }
 
     /// Changes a webhook's endpoint, description or custom headers (`PATCH /webhook/{id}`).
-    pub async fn update_webhook(
+    pub fn update_webhook(
         &self,
         id: impl Into<WebhookId>,
         request: UpdateWebhookRequest,
-    ) -> Result<WebhookId, Error> {
-        self.execute(UpdateWebhook::new(id, request)).await
+    ) -> impl Future<Output = Result<WebhookId, Error>> + Send + '_ {
+        self.execute(UpdateWebhook::new(id, request))
     }
 
     /// Deletes a webhook no agent is subscribed to (`DELETE /webhook/{id}`); returns the
     /// server's message. See [`Client::delete_webhook_cascade`] for one with subscriptions.
-    pub async fn delete_webhook(&self, id: impl Into<WebhookId>) -> Result<String, Error> {
-        self.execute(DeleteWebhook::new(id)).await
+    pub fn delete_webhook(
+        &self,
+        id: impl Into<WebhookId>,
+    ) -> impl Future<Output = Result<String, Error>> + Send + '_ {
+        self.execute(DeleteWebhook::new(id))
     }
 
     /// All of an agent's subscriptions, to any webhook.
-    pub async fn agent_subscriptions(
+    pub fn agent_subscriptions(
         &self,
         agent_id: impl Into<AgentId>,
-    ) -> Result<Vec<WebhookSubscription>, Error> {
-        self.execute(GetAgentSubscriptions::new(agent_id)).await
+    ) -> impl Future<Output = Result<Vec<WebhookSubscription>, Error>> + Send + '_ {
+        self.execute(GetAgentSubscriptions::new(agent_id))
     }
 
     /// REPLACES all of an agent's subscriptions (to every webhook) with `event_types` on
     /// `webhook_id`. See [`Client::add_agent_events`] to add without removing.
-    pub async fn replace_agent_subscriptions(
+    pub fn replace_agent_subscriptions(
         &self,
         agent_id: impl Into<AgentId>,
         webhook_id: impl Into<WebhookId>,
         event_types: impl IntoIterator<Item = EventType>,
-    ) -> Result<String, Error> {
+    ) -> impl Future<Output = Result<String, Error>> + Send + '_ {
         let request = ReplaceAgentSubscriptions::new(agent_id, webhook_id, event_types);
-        self.execute(request).await
+        self.execute(request)
     }
 
     /// Removes ALL of an agent's subscriptions, across webhooks.
-    pub async fn clear_agent_subscriptions(
+    pub fn clear_agent_subscriptions(
         &self,
         agent_id: impl Into<AgentId>,
-    ) -> Result<String, Error> {
-        self.execute(ClearAgentSubscriptions::new(agent_id)).await
+    ) -> impl Future<Output = Result<String, Error>> + Send + '_ {
+        self.execute(ClearAgentSubscriptions::new(agent_id))
     }
 
     /// One page of the organization's call logs (`GET /conversation`), in the server's
     /// default order (last updated first). Build the page, size and filters with
     /// [`ListConversations`]; it offers no `createdAt` sort or date range on purpose.
-    pub async fn list_conversations(
+    pub fn list_conversations(
         &self,
         request: ListConversations,
-    ) -> Result<CallLogPage, Error> {
-        self.execute(request).await
+    ) -> impl Future<Output = Result<CallLogPage, Error>> + Send + '_ {
+        self.execute(request)
     }
 
     /// One call log with transcript, variables and analytics (`GET /conversation/{callId}`).
     /// The call id must have the form `CALL-{13 digits}-{6 hex}` ([`Error::Validation`]
     /// otherwise); an unknown call is [`ApiErrorKind::NotFound`].
-    pub async fn get_conversation(&self, call_id: impl Into<CallId>) -> Result<CallLog, Error> {
-        self.execute(GetConversation::new(call_id)).await
+    pub fn get_conversation(
+        &self,
+        call_id: impl Into<CallId>,
+    ) -> impl Future<Output = Result<CallLog, Error>> + Send + '_ {
+        self.execute(GetConversation::new(call_id))
     }
 
     /// A webhook's signing secret (fetched by id); [`Error::MissingSecret`] if the response
     /// has none, [`Error::UnexpectedResponse`] (and no secret) if the answer is about another
     /// webhook.
-    pub async fn signing_secret(&self, id: impl Into<WebhookId>) -> Result<SigningSecret, Error> {
+    pub fn signing_secret(
+        &self,
+        id: impl Into<WebhookId>,
+    ) -> impl Future<Output = Result<SigningSecret, Error>> + Send + '_ {
         self.run(GetSigningSecret::new(self.prepared(), self.policy(), id))
-            .await
     }
 
     /// Creates a webhook, then fetches its signing secret (the create answers only the id).
     /// If the fetch fails, the error is [`Error::CreatedWithoutSecret`] with the new id. See
     /// [`transport::flow::CreateWebhookWithSecret`].
-    pub async fn create_webhook_with_secret(
+    pub fn create_webhook_with_secret(
         &self,
         request: CreateWebhookRequest,
-    ) -> Result<CreatedWebhook, Error> {
+    ) -> impl Future<Output = Result<CreatedWebhook, Error>> + Send + '_ {
         self.run(CreateWebhookWithSecret::new(
             self.prepared(),
             self.policy(),
             request,
         ))
-        .await
     }
 
     /// Adds event types on a webhook to an agent, keeping the ones it has on that webhook
@@ -471,13 +486,13 @@ impl Client {
     /// [`Error::ForeignSubscriptions`] when the agent is also subscribed to other webhooks,
     /// which the write would remove, unless `force`. Returns what was (or, when nothing was
     /// new, would have been) sent. See [`transport::flow::AddAgentEvents`].
-    pub async fn add_agent_events(
+    pub fn add_agent_events(
         &self,
         agent_id: impl Into<AgentId>,
         webhook_id: impl Into<WebhookId>,
         event_types: impl IntoIterator<Item = EventType>,
         force: bool,
-    ) -> Result<AddEventsPlan, Error> {
+    ) -> impl Future<Output = Result<AddEventsPlan, Error>> + Send + '_ {
         self.run(AddAgentEvents::new(
             self.prepared(),
             self.policy(),
@@ -486,7 +501,6 @@ impl Client {
             event_types,
             force,
         ))
-        .await
     }
 
     /// Deletes a webhook after clearing the subscriptions of every agent subscribed to it.
@@ -495,18 +509,17 @@ impl Client {
     /// was removed, per agent. Acts only on `id`: an answer about another webhook ends it with
     /// [`Error::UnexpectedResponse`] before any write. See
     /// [`transport::flow::DeleteWebhookCascade`].
-    pub async fn delete_webhook_cascade(
+    pub fn delete_webhook_cascade(
         &self,
         id: impl Into<WebhookId>,
         force: bool,
-    ) -> Result<CascadeReport, Error> {
+    ) -> impl Future<Output = Result<CascadeReport, Error>> + Send + '_ {
         self.run(DeleteWebhookCascade::new(
             self.prepared(),
             self.policy(),
             id,
             force,
         ))
-        .await
     }
 
     /// The configuration as prepared for requests, to build operations for [`Client::run`]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use atoms_webhook_blocking::DEFAULT_BASE_URL;
+use atoms_webhook_blocking::{Config, DEFAULT_BASE_URL};
 use atoms_webhook_models::verify::DEFAULT_MAX_BODY;
 use atoms_webhook_models::EventType;
 use clap::{Args, Parser, Subcommand};
@@ -67,6 +67,43 @@ pub struct GlobalArgs {
     /// API, 10 for trigger and forward.
     #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<Duration>,
+}
+
+/// How long one API request may take when `--timeout` is not given.
+pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl GlobalArgs {
+    /// The API key of `--api-key` or `SMALLEST_API_KEY`, trimmed; `None` when unset or blank.
+    pub fn api_key(&self) -> Option<&str> {
+        self.api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The base URL of the API; an empty `--base-url` or `ATOMS_BASE_URL` means unset, as
+    /// for `Config::from_env`.
+    pub fn api_base_url(&self) -> &str {
+        match self.base_url.trim() {
+            "" => DEFAULT_BASE_URL,
+            url => url,
+        }
+    }
+
+    /// The timeout of one API request: `--timeout`, or [`DEFAULT_API_TIMEOUT`].
+    pub fn api_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_API_TIMEOUT)
+    }
+
+    /// The configuration of an API client (blocking or async: both take the transport's
+    /// `Config`) for `key`, the base URL and the timeout; the connect timeout is never longer
+    /// than the total one.
+    pub fn api_config(&self, key: &str) -> Config {
+        let timeout = self.api_timeout();
+        let config = Config::new(key).base_url(self.api_base_url());
+        let connect = config.connect_timeout.min(timeout);
+        config.timeout(timeout).connect_timeout(connect)
+    }
 }
 
 /// The commands.

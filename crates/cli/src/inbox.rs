@@ -205,25 +205,10 @@ async fn reconcile_setup(
     global: &GlobalArgs,
     args: &ServeArgs,
 ) -> Result<(atoms_webhook_async::Client, Webhook), CliError> {
-    let key = global
-        .api_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            CliError::usage(
-                "--reconcile reads the call logs: pass --api-key or set SMALLEST_API_KEY",
-            )
-        })?;
-    let base_url = match global.base_url.trim() {
-        "" => atoms_webhook_async::DEFAULT_BASE_URL,
-        url => url,
-    };
-    let mut config = atoms_webhook_async::Config::new(key).base_url(base_url);
-    if let Some(timeout) = global.timeout {
-        let connect = config.connect_timeout.min(timeout);
-        config = config.timeout(timeout).connect_timeout(connect);
-    }
+    let key = global.api_key().ok_or_else(|| {
+        CliError::usage("--reconcile reads the call logs: pass --api-key or set SMALLEST_API_KEY")
+    })?;
+    let config = global.api_config(key);
     let client = atoms_webhook_async::Client::new(config)
         .map_err(|e| CliError::usage(format!("--reconcile: {}", chain(&e))))?;
     let api_failed =

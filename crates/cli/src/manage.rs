@@ -1,10 +1,6 @@
 //! The commands that call the REST API: `webhooks`, `subscriptions` and `secret`.
 
-use std::time::Duration;
-
-use atoms_webhook_blocking::{
-    ApiErrorKind, CascadeReport, Client, Config, Error, ForeignSubscriptions, DEFAULT_BASE_URL,
-};
+use atoms_webhook_blocking::{ApiErrorKind, CascadeReport, Client, Error, ForeignSubscriptions};
 use atoms_webhook_models::{
     CreateWebhookRequest, EventType, UpdateWebhookRequest, Webhook, WebhookSubscription,
 };
@@ -17,9 +13,6 @@ use crate::cli::{
 use crate::error::{api_error, CliError, Subject, Target};
 use crate::output::{self, Cell, Style, Table, REDACTED};
 
-/// The API's default timeout per request when `--timeout` is not given.
-const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A client for the global options, and what its errors need to name.
 pub struct Api {
     client: Client,
@@ -30,30 +23,19 @@ impl Api {
     /// Builds the client from `--base-url`, `--api-key` and `--timeout` (or their variables).
     pub fn new(global: &GlobalArgs) -> Result<Self, CliError> {
         let key = global
-            .api_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+            .api_key()
             .ok_or_else(|| CliError::usage("no API key: pass --api-key or set SMALLEST_API_KEY"))?;
         Self::with_key(global, key)
     }
 
     /// Builds the client with an explicit key (the demo uses its emulator's).
     pub fn with_key(global: &GlobalArgs, key: &str) -> Result<Self, CliError> {
-        let timeout = global.timeout.unwrap_or(DEFAULT_API_TIMEOUT);
-        // An empty ATOMS_BASE_URL means unset, as for `Config::from_env`.
-        let base_url = match global.base_url.trim() {
-            "" => DEFAULT_BASE_URL,
-            url => url,
-        };
-        let mut config = Config::new(key).base_url(base_url);
-        let connect = config.connect_timeout.min(timeout);
-        config = config.timeout(timeout).connect_timeout(connect);
         let target = Target {
-            base_url: base_url.to_owned(),
-            timeout,
+            base_url: global.api_base_url().to_owned(),
+            timeout: global.api_timeout(),
         };
-        let client = Client::new(config).map_err(|e| api_error(&e, Subject::None, &target))?;
+        let client = Client::new(global.api_config(key))
+            .map_err(|e| api_error(&e, Subject::None, &target))?;
         Ok(Self { client, target })
     }
 

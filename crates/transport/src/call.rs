@@ -55,8 +55,10 @@ pub struct Call<'p, R: Endpoint> {
     body: Vec<u8>,
     retry_allowed: bool,
     attempt: u32,
-    started: Instant,
-    attempt_started: Instant,
+    /// When the call and its last attempt started, read only when something can record them
+    /// (the span, or the debug events): a clock read costs about as much as a header.
+    started: Option<Instant>,
+    attempt_started: Option<Instant>,
     span: Span,
 }
 
@@ -84,7 +86,8 @@ impl<'p, R: Endpoint> Call<'p, R> {
                 return Err(e);
             }
         };
-        let now = Instant::now();
+        let timed = !span.is_disabled() || tracing::enabled!(tracing::Level::DEBUG);
+        let now = timed.then(Instant::now);
         Ok(Self {
             policy,
             retry_allowed: endpoint.idempotent(),
@@ -118,29 +121,46 @@ impl<'p, R: Endpoint> Call<'p, R> {
         self.attempt
     }
 
-    /// The request for the next attempt (each attempt gets a fresh copy).
+    /// The request for the next attempt. Each attempt that may be followed by another gets
+    /// a copy; the last one the retry policy allows gets the request itself, since nothing
+    /// can be sent after it (with retries off, the only attempt is never copied). After that
+    /// attempt there is nothing left to send: a further call gives an empty request.
     pub fn request(&mut self) -> Request<Vec<u8>> {
         self.attempt += 1;
-        self.attempt_started = Instant::now();
-        let mut req = Request::new(self.body.clone());
+        if self.started.is_some() {
+            self.attempt_started = Some(Instant::now());
+        }
+        let last = self.attempt > self.policy.config().max_retries;
+        let mut req = if last {
+            Request::new(std::mem::take(&mut self.body))
+        } else {
+            Request::new(self.body.clone())
+        };
         *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.uri.clone();
-        *req.headers_mut() = self.headers.clone();
+        if last {
+            *req.uri_mut() = std::mem::take(&mut self.uri);
+            *req.headers_mut() = std::mem::take(&mut self.headers);
+        } else {
+            *req.uri_mut() = self.uri.clone();
+            *req.headers_mut() = self.headers.clone();
+        }
         req
     }
 
     /// Takes the result of the attempt: either the decoded output or error, or a delay after
     /// which to send [`Call::request`] again.
     pub fn finish(&mut self, result: Result<Response<Vec<u8>>, Error>) -> Step<R::Output> {
-        let attempt_ms = duration_ms(self.attempt_started.elapsed());
+        let attempt_ms = self.attempt_started.map(|t| duration_ms(t.elapsed()));
         let decision = self
             .policy
             .decide(self.attempt, self.retry_allowed, &Outcome::of(&result));
-        if decision == Decision::Stop {
+        if decision == Decision::Stop && !self.span.is_disabled() {
             // Recorded once, when the call ends (the attempts' own events carry their values).
             self.span.record("attempt", self.attempt);
-            self.span
-                .record("elapsed_ms", duration_ms(self.started.elapsed()));
+            if let Some(started) = self.started {
+                self.span
+                    .record("elapsed_ms", duration_ms(started.elapsed()));
+            }
             if let Ok(r) = &result {
                 self.span.record("status", r.status().as_u16());
             }
@@ -161,8 +181,8 @@ impl<'p, R: Endpoint> Call<'p, R> {
                 Step::Retry(delay)
             }
             (Decision::Stop, Ok(response)) => {
-                let now = self.policy.now();
-                let out = codec::decode_for_at(&self.endpoint, response, now);
+                let policy = self.policy;
+                let out = codec::decode_for_with(&self.endpoint, response, || policy.now());
                 match &out {
                     Ok(_) => tracing::debug!(attempt = self.attempt, attempt_ms, "call succeeded"),
                     Err(e) => tracing::debug!(
@@ -261,6 +281,36 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(call.attempt(), 2);
+    }
+
+    #[test]
+    fn every_attempt_sends_the_whole_request() {
+        use crate::endpoint::GetWebhook;
+        let config = Config::new("k").base_url("http://127.0.0.1:1/v1");
+        for retries in [0, 2] {
+            let p = RetryPolicy::new(
+                RetryConfig::default()
+                    .max_retries(retries)
+                    .jitter(Jitter::None),
+            );
+            let mut call =
+                Call::new(&config, &p, GetWebhook::new("64f0c0ffee0000000000abcd")).unwrap();
+            for _ in 0..=retries {
+                let req = call.request();
+                assert_eq!(req.method(), Method::GET);
+                assert_eq!(
+                    req.uri(),
+                    "http://127.0.0.1:1/v1/webhook?webhookId=64f0c0ffee0000000000abcd"
+                );
+                assert_eq!(req.headers().len(), 3, "{retries}");
+                assert!(req.headers()["authorization"].is_sensitive());
+                if call.attempt() <= retries {
+                    assert!(matches!(call.finish(respond(503, "")), Step::Retry(_)));
+                }
+            }
+            // The last attempt the policy allows took the request: nothing is left to send.
+            assert!(call.request().headers().is_empty());
+        }
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::time::{Duration, SystemTime};
 
 use atoms_webhook_models::{ApiErrorBody, ApiResponse, ParseError};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Request, Response, Uri};
 
 use crate::config::Config;
-use crate::endpoint::{encode_component, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::error::{ApiError, Error, ValidationError};
 
 /// The `User-Agent` of every request: `atoms-webhook-rust/<version>`.
@@ -21,26 +22,8 @@ pub const SNIPPET_CHARS: usize = 200;
 pub fn url<R: Endpoint + ?Sized>(base_url: &str, endpoint: &R) -> String {
     let mut url = String::with_capacity(base_url.len() + 64);
     url.push_str(base_url.trim_end_matches('/'));
-    url.push_str(&endpoint.path());
-    for (i, (k, v)) in endpoint.query().iter().enumerate() {
-        url.push(if i == 0 { '?' } else { '&' });
-        push_component(&mut url, k);
-        url.push('=');
-        push_component(&mut url, v);
-    }
+    endpoint.write_path_and_query(&mut url);
     url
-}
-
-/// Appends `s` percent-encoded as [`encode_component`] does, without its encoder when there is
-/// nothing to encode (ids and the API's own names: only unreserved characters).
-fn push_component(url: &mut String, s: &str) {
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
-        url.push_str(s);
-    } else {
-        url.push_str(&encode_component(s));
-    }
 }
 
 /// Validates `endpoint` and the configuration, then builds the HTTP request: URL, method,
@@ -80,6 +63,23 @@ pub fn build<R: Endpoint + ?Sized>(
 pub struct Prepared {
     base_url: String,
     auth: HeaderValue,
+    /// The base URL's scheme, authority and path prefix (no trailing `/`), parsed once, so
+    /// that a request parses only its own path and query; `None` when the http crate does
+    /// not take the base URL (then each build parses the whole URL and reports why).
+    base: Option<(Scheme, Authority, String)>,
+}
+
+/// `base_url` (no trailing `/`) as scheme, authority and path prefix, when it is an absolute
+/// URI the http crate takes, without a query.
+fn split_base(base_url: &str) -> Option<(Scheme, Authority, String)> {
+    let parts = Uri::try_from(base_url).ok()?.into_parts();
+    let (scheme, authority) = (parts.scheme?, parts.authority?);
+    let prefix = match &parts.path_and_query {
+        Some(pq) if pq.query().is_some() => return None,
+        Some(pq) => pq.path().trim_end_matches('/').to_owned(),
+        None => String::new(),
+    };
+    Some((scheme, authority, prefix))
 }
 
 impl Prepared {
@@ -91,8 +91,10 @@ impl Prepared {
                 ValidationError::new("api_key", "is not a valid header value").with_source(e)
             })?;
         auth.set_sensitive(true);
+        let base_url = config.base_url.trim_end_matches('/').to_owned();
         Ok(Self {
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base: split_base(&base_url),
+            base_url,
             auth,
         })
     }
@@ -103,13 +105,28 @@ impl Prepared {
         let body = endpoint.body().map_err(|e| {
             ValidationError::new("body", "could not be serialized as JSON").with_source(e)
         })?;
-        let uri = Uri::try_from(url(&self.base_url, endpoint)).map_err(|e| {
-            // Only reachable with a base URL the url crate accepts and the http crate does not.
+        let unusable = |e: http::Error| {
+            // Only reachable with a base URL the url crate accepts and the http crate does not,
+            // or a path an endpoint of the caller's wrote wrongly.
             Error::Validation(
                 ValidationError::new("base_url", "could not be used to build a request")
                     .with_source(e),
             )
-        })?;
+        };
+        let uri = match &self.base {
+            Some((scheme, authority, prefix)) => {
+                let mut path = String::with_capacity(prefix.len() + 64);
+                path.push_str(prefix);
+                endpoint.write_path_and_query(&mut path);
+                let mut parts = Parts::default();
+                parts.scheme = Some(scheme.clone());
+                parts.authority = Some(authority.clone());
+                parts.path_and_query =
+                    Some(PathAndQuery::try_from(path).map_err(|e| unusable(e.into()))?);
+                Uri::from_parts(parts).map_err(|e| unusable(e.into()))?
+            }
+            None => Uri::try_from(url(&self.base_url, endpoint)).map_err(|e| unusable(e.into()))?,
+        };
         // Set directly rather than through `Request::builder`, whose per-step `Result`
         // plumbing showed in the profile of a loopback call.
         let has_body = body.is_some();
@@ -154,7 +171,17 @@ pub fn decode_for_at<R: Endpoint + ?Sized>(
     response: Response<Vec<u8>>,
     now: SystemTime,
 ) -> Result<R::Output, Error> {
-    let output = decode_at::<R>(response, now)?;
+    decode_for_with(endpoint, response, || now)
+}
+
+/// [`decode_for_at`] reading the clock only when an error needs it (for a `Retry-After` that
+/// is an HTTP date): a success reads no clock.
+pub(crate) fn decode_for_with<R: Endpoint + ?Sized>(
+    endpoint: &R,
+    response: Response<Vec<u8>>,
+    now: impl FnOnce() -> SystemTime,
+) -> Result<R::Output, Error> {
+    let output = decode_with::<R>(response, now)?;
     endpoint.check(&output)?;
     Ok(output)
 }
@@ -184,22 +211,29 @@ pub fn decode_at<R: Endpoint + ?Sized>(
     response: Response<Vec<u8>>,
     now: SystemTime,
 ) -> Result<R::Output, Error> {
+    decode_with::<R>(response, || now)
+}
+
+fn decode_with<R: Endpoint + ?Sized>(
+    response: Response<Vec<u8>>,
+    now: impl FnOnce() -> SystemTime,
+) -> Result<R::Output, Error> {
     let status = response.status();
     let body = response.body();
     if !status.is_success() {
-        return Err(api_error(status, response.headers(), body, now).into());
+        return Err(api_error(status, response.headers(), body, now()).into());
     }
     match atoms_webhook_models::from_slice::<ApiResponse<R::Data>>(body) {
         Ok(envelope) if envelope.status => {
             R::output(envelope.data).map_err(|e| decode_error(status, body, e))
         }
-        Ok(_) => Err(api_error(status, response.headers(), body, now).into()),
+        Ok(_) => Err(api_error(status, response.headers(), body, now()).into()),
         Err(parse) => {
             // A 2xx whose body is an error envelope: report the server's messages, not the
             // missing `data`.
             if let Ok(err) = serde_json::from_slice::<ApiErrorBody>(body) {
                 if err.status == Some(false) {
-                    return Err(api_error(status, response.headers(), body, now).into());
+                    return Err(api_error(status, response.headers(), body, now()).into());
                 }
             }
             Err(decode_error(status, body, parse))
@@ -356,20 +390,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn components_are_appended_as_encode_component_encodes_them() {
-        for s in [
-            "",
-            "64f0c0ffee0000000000abcd",
-            "A-z.0_9~",
-            "a b",
-            "a/b?c&d=e#f",
-            "%41",
-            "é+ü",
-            "\u{0}\n",
-        ] {
-            let mut url = String::from("x");
-            push_component(&mut url, s);
-            assert_eq!(url, format!("x{}", encode_component(s)), "{s:?}");
+    fn a_request_uri_is_the_parsed_full_url() {
+        use crate::endpoint::*;
+        let endpoints: Vec<Box<dyn Fn(&Prepared) -> Uri>> = vec![
+            Box::new(|p| p.build(&ListWebhooks::new()).unwrap().uri().clone()),
+            Box::new(|p| {
+                p.build(&GetWebhook::new("64f0c0ffee0000000000abcd"))
+                    .unwrap()
+                    .uri()
+                    .clone()
+            }),
+            Box::new(|p| {
+                p.build(&DeleteWebhook::new("64f0c0ffee0000000000abcd"))
+                    .unwrap()
+                    .uri()
+                    .clone()
+            }),
+            Box::new(|p| {
+                p.build(&GetAgentSubscriptions::new("60d0fe4f5311236168a109ca"))
+                    .unwrap()
+                    .uri()
+                    .clone()
+            }),
+            Box::new(|p| {
+                p.build(
+                    &ListConversations::new()
+                        .page(2)
+                        .limit(50)
+                        .agent_ids(["a&c=é", "d"]),
+                )
+                .unwrap()
+                .uri()
+                .clone()
+            }),
+        ];
+        let bases = [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://api.smallest.ai/atoms/v1",
+            "https://api.smallest.ai/atoms/v1//",
+            "http://[::1]:9/prefix/",
+            "http://user@localhost",
+        ];
+        for base in bases {
+            let config = Config::new("k").base_url(base);
+            let prepared = Prepared::new(&config).unwrap();
+            assert!(prepared.base.is_some(), "{base}");
+            let whole = Prepared {
+                base: None,
+                ..prepared.clone()
+            };
+            for build in &endpoints {
+                let (fast, slow) = (build(&prepared), build(&whole));
+                assert_eq!(fast, slow, "{base}");
+                assert_eq!(fast.to_string(), slow.to_string(), "{base}");
+            }
         }
     }
 

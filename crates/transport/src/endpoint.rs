@@ -32,6 +32,28 @@ pub fn encode_component(s: &str) -> Cow<'_, str> {
     utf8_percent_encode(s, COMPONENT).into()
 }
 
+/// Appends `s` percent-encoded as [`encode_component`] does, without its encoder when there is
+/// nothing to encode (ids and the API's own names: only unreserved characters).
+pub(crate) fn push_component(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        out.push_str(s);
+    } else {
+        out.push_str(&encode_component(s));
+    }
+}
+
+/// Appends `?k=v&...` for `query`, each part percent-encoded.
+fn push_query<'a>(out: &mut String, query: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    for (i, (k, v)) in query.into_iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        push_component(out, k);
+        out.push('=');
+        push_component(out, v);
+    }
+}
+
 /// The description of one API operation: how to send it and how to read its answer.
 ///
 /// The eight operations of the webhook API and the two of the call logs implement it; so can a
@@ -53,6 +75,14 @@ pub trait Endpoint {
     /// Query parameters, unencoded.
     fn query(&self) -> Vec<(&'static str, String)> {
         Vec::new()
+    }
+    /// Appends [`Endpoint::path`] and the percent-encoded [`Endpoint::query`] (`?k=v&...`) to
+    /// `out`: what follows the base URL. The default calls both; an endpoint may write them
+    /// directly instead, to spare their allocations, as long as the result is the same.
+    fn write_path_and_query(&self, out: &mut String) {
+        out.push_str(&self.path());
+        let query = self.query();
+        push_query(out, query.iter().map(|(k, v)| (*k, v.as_str())));
     }
     /// The JSON body, if the operation has one.
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
@@ -198,6 +228,10 @@ impl Endpoint for GetWebhook {
     }
     fn query(&self) -> Vec<(&'static str, String)> {
         vec![("webhookId", self.id.as_str().to_owned())]
+    }
+    fn write_path_and_query(&self, out: &mut String) {
+        out.push_str("/webhook");
+        push_query(out, [("webhookId", self.id.as_str())]);
     }
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("id", self.id.as_str())
@@ -810,6 +844,39 @@ impl Endpoint for GetConversation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_paths_are_the_path_and_the_encoded_query() {
+        fn default_way<R: Endpoint>(e: &R) -> String {
+            let mut out = e.path();
+            push_query(&mut out, e.query().iter().map(|(k, v)| (*k, v.as_str())));
+            out
+        }
+        for id in ["64f0c0ffee0000000000abcd", "a b/c?d", ""] {
+            let e = GetWebhook::new(id);
+            let mut written = String::new();
+            e.write_path_and_query(&mut written);
+            assert_eq!(written, default_way(&e), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn components_are_appended_as_encode_component_encodes_them() {
+        for s in [
+            "",
+            "64f0c0ffee0000000000abcd",
+            "A-z.0_9~",
+            "a b",
+            "a/b?c&d=e#f",
+            "%41",
+            "é+ü",
+            "\u{0}\n",
+        ] {
+            let mut url = String::from("x");
+            push_component(&mut url, s);
+            assert_eq!(url, format!("x{}", encode_component(s)), "{s:?}");
+        }
+    }
 
     #[test]
     fn components_are_encoded() {
