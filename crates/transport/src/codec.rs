@@ -392,7 +392,8 @@ mod tests {
     #[test]
     fn a_request_uri_is_the_parsed_full_url() {
         use crate::endpoint::*;
-        let endpoints: Vec<Box<dyn Fn(&Prepared) -> Uri>> = vec![
+        type BuildUri = Box<dyn Fn(&Prepared) -> Uri>;
+        let endpoints: Vec<BuildUri> = vec![
             Box::new(|p| p.build(&ListWebhooks::new()).unwrap().uri().clone()),
             Box::new(|p| {
                 p.build(&GetWebhook::new("64f0c0ffee0000000000abcd"))
