@@ -26,7 +26,7 @@ use crate::cli::{
     ServeArgs, ShowArgs, StatusArg, StoreArgs, WorkArgs, WorkerArgs, DEFAULT_DB,
 };
 use crate::error::{chain, one_line, CliError};
-use crate::listen::{runtime, DEFAULT_FORWARD_TIMEOUT};
+use crate::listen::{bind, runtime, DEFAULT_FORWARD_TIMEOUT};
 use crate::output::{self, Cell, Style, Table};
 
 /// The header naming the delivery id on a forwarded request.
@@ -125,14 +125,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // New deliveries wake this process's idle workers at once.
     let wake = Arc::new(tokio::sync::Notify::new());
     let inbox = Inbox::new(receiver, store.clone()).wake(wake.clone());
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
-        .await
-        .map_err(|e| {
-            CliError::failure(format!("cannot listen on {}:{}: {e}", args.host, args.port))
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::failure(format!("cannot read the listening address: {e}")))?;
+    let (listener, addr) = bind(&args.host, args.port).await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = match handler {

@@ -31,14 +31,7 @@ pub fn run(global: &GlobalArgs, args: ListenArgs) -> Result<(), CliError> {
         .router();
     let runtime = runtime()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
-            .await
-            .map_err(|e| {
-                CliError::failure(format!("cannot listen on {}:{}: {e}", args.host, args.port))
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::failure(format!("cannot read the listening address: {e}")))?;
+        let (listener, addr) = bind(&args.host, args.port).await?;
         output::line(format!("listening on http://{addr}"))?;
         axum::serve(listener, router)
             .with_graceful_shutdown(stop_signal())
@@ -54,6 +47,20 @@ pub fn run(global: &GlobalArgs, args: ListenArgs) -> Result<(), CliError> {
 pub fn verifier(secrets: &[String]) -> Result<Verifier, CliError> {
     Verifier::with_secrets(secrets.iter().map(|s| SigningSecret::new(s.as_str())))
         .map_err(|_| CliError::usage("--secret must not be empty"))
+}
+
+/// A listener on `host:port` (port 0: a free one) and the address it got.
+pub async fn bind(
+    host: &str,
+    port: u16,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr), CliError> {
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| CliError::failure(format!("cannot listen on {host}:{port}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::failure(format!("cannot read the listening address: {e}")))?;
+    Ok((listener, addr))
 }
 
 /// A small multi-thread runtime (the machine may be shared; two workers are plenty).

@@ -862,11 +862,7 @@ impl Store for PgStore {
                 let event_type: String = r.try_get(1).map_err(db)?;
                 let source: String = r.try_get(2).map_err(db)?;
                 if let Some(call) = calls.iter_mut().find(|c| c.call_id == call_id) {
-                    if source == "recovered" {
-                        call.recovered.push(event_type);
-                    } else {
-                        call.arrived.push(event_type);
-                    }
+                    call.add_event(event_type, &source);
                 }
             }
             Ok(calls)

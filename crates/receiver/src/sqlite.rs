@@ -698,11 +698,7 @@ impl Store for SqliteStore {
                 })?;
                 for row in rows {
                     let (event_type, source) = row?;
-                    if source == "recovered" {
-                        call.recovered.push(event_type);
-                    } else {
-                        call.arrived.push(event_type);
-                    }
+                    call.add_event(event_type, &source);
                 }
             }
             Ok(calls)

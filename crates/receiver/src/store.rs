@@ -150,6 +150,16 @@ impl LedgerCall {
             .chain(&self.recovered)
             .any(|t| t == event_type)
     }
+
+    /// Adds an event type read from a store's ledger, by the ledger row's `source` column
+    /// (`"recovered"` for a recovered item, anything else for a real delivery).
+    pub(crate) fn add_event(&mut self, event_type: String, source: &str) {
+        if source == "recovered" {
+            self.recovered.push(event_type);
+        } else {
+            self.arrived.push(event_type);
+        }
+    }
 }
 
 /// A delivery to store, built by [`Inbox`](crate::Inbox) after verification.

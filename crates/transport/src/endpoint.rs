@@ -34,7 +34,7 @@ pub fn encode_component(s: &str) -> Cow<'_, str> {
 
 /// Appends `s` percent-encoded as [`encode_component`] does, without its encoder when there is
 /// nothing to encode (ids and the API's own names: only unreserved characters).
-pub(crate) fn push_component(out: &mut String, s: &str) {
+fn push_component(out: &mut String, s: &str) {
     if s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
     {
