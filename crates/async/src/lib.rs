@@ -63,7 +63,7 @@ use atoms_webhook_transport::flow::{
 use atoms_webhook_transport::{
     BodyTooLarge, Call, Next, Operation, Prepared, Stage, ValidationError,
 };
-use tracing::Instrument;
+use tracing::Span;
 
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
@@ -272,44 +272,73 @@ impl Client {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn execute<R: Endpoint + Send>(&self, request: R) -> Result<R::Output, Error>
+    pub fn execute<'a, R: Endpoint + Send + 'a>(
+        &'a self,
+        request: R,
+    ) -> impl Future<Output = Result<R::Output, Error>> + Send + 'a
     where
         R::Output: Send,
     {
-        let call = Call::prepared(&self.inner.prepared, &self.inner.policy, request)?;
-        self.run(call).await
+        self.drive(Call::prepared(
+            &self.inner.prepared,
+            &self.inner.policy,
+            request,
+        ))
     }
 
     /// Drives any operation of the transport crate to its end: sends what it asks, sleeps
     /// when it says. The one loop of this client.
     pub fn run<'a, O: Operation + Send + 'a>(
         &'a self,
-        mut operation: O,
+        operation: O,
     ) -> impl Future<Output = Result<O::Output, Error>> + Send + 'a
     where
         O::Output: Send,
     {
-        let span = operation.span().clone();
-        async move {
-            let mut next = operation.resume();
-            loop {
-                next = match next {
-                    Next::Send(request) => {
-                        let response = self.send(request).await;
-                        operation.receive(response)
-                    }
-                    Next::Sleep(delay) => {
-                        match &self.inner.sleeper {
-                            Some(sleep) => sleep(delay).await,
-                            None => tokio::time::sleep(delay).await,
-                        }
-                        operation.resume()
-                    }
-                    Next::Done(result) => return result,
+        self.drive(Ok(operation))
+    }
+
+    /// [`Client::run`] of an operation that may have failed to build: one future either way,
+    /// so that [`Client::execute`] adds no state machine of its own around the loop.
+    fn drive<'a, O: Operation + Send + 'a>(
+        &'a self,
+        mut operation: Result<O, Error>,
+    ) -> impl Future<Output = Result<O::Output, Error>> + Send + 'a
+    where
+        O::Output: Send,
+    {
+        let span = match &operation {
+            Ok(operation) => operation.span().clone(),
+            Err(_) => Span::none(),
+        };
+        InSpan {
+            span,
+            future: async move {
+                // Borrowed where it was captured rather than moved into a local of its own:
+                // the future holds the operation once.
+                let operation = match operation {
+                    Ok(ref mut operation) => operation,
+                    Err(e) => return Err(e),
                 };
-            }
+                let mut next = operation.resume();
+                loop {
+                    next = match next {
+                        Next::Send(request) => {
+                            let response = self.send(request).await;
+                            operation.receive(response)
+                        }
+                        Next::Sleep(delay) => {
+                            match &self.inner.sleeper {
+                                Some(sleep) => sleep(delay).await,
+                                None => tokio::time::sleep(delay).await,
+                            }
+                            operation.resume()
+                        }
+                        Next::Done(result) => return result,
+                    };
+                }
+            },
         }
-        .instrument(span)
     }
 
     async fn send(
@@ -317,31 +346,31 @@ impl Client {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
         let config = &self.inner.config;
-        let mut request = self.to_reqwest(request)?;
-        if !self.inner.http_has_timeout {
-            *request.timeout_mut() = Some(config.timeout);
-        }
-        let mut response = self.inner.http.execute(request).await.map_err(map_error)?;
-
+        // In a block of its own, so that the request (moved into reqwest's future) takes no
+        // room in this one.
+        let sending = {
+            let mut request = self.to_reqwest(request)?;
+            if !self.inner.http_has_timeout {
+                *request.timeout_mut() = Some(config.timeout);
+            }
+            self.inner.http.execute(request)
+        };
+        let mut response = sending.await.map_err(map_error)?;
         let limit = config.max_response_bytes;
         let declared = response.content_length();
         if declared.is_some_and(|n| n > limit) {
-            return Err(Error::transport(BodyTooLarge { limit }));
+            return Err(too_large(limit));
         }
         // Sized once when the length is declared (at most `limit`, checked above), instead of
         // growing chunk by chunk; the limit is still checked on what actually arrives.
         let mut body = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
             if (body.len() + chunk.len()) as u64 > limit {
-                return Err(Error::transport(BodyTooLarge { limit }));
+                return Err(too_large(limit));
             }
             body.extend_from_slice(&chunk);
         }
-        let mut out = http::Response::new(body);
-        *out.status_mut() = response.status();
-        *out.version_mut() = response.version();
-        *out.headers_mut() = std::mem::take(response.headers_mut());
-        Ok(out)
+        Ok(into_response(response, body))
     }
 
     /// `request` as reqwest's: what `reqwest::Request::try_from` does, with the URL built from
@@ -534,7 +563,49 @@ impl Client {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A future run inside a span, entered on each poll, as `tracing::Instrument` does,
+    /// except that a span no subscriber records is not entered at all: with tracing's `log`
+    /// feature (which axum turns on) entering a disabled span still asks the logger, twice per
+    /// poll.
+    struct InSpan<F> {
+        span: Span,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for InSpan<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        if this.span.is_disabled() {
+            return this.future.poll(cx);
+        }
+        let _entered = this.span.enter();
+        this.future.poll(cx)
+    }
+}
+
+/// The answer as the transport crate reads it.
+fn into_response(mut response: reqwest::Response, body: Vec<u8>) -> http::Response<Vec<u8>> {
+    let mut out = http::Response::new(body);
+    *out.status_mut() = response.status();
+    *out.version_mut() = response.version();
+    *out.headers_mut() = std::mem::take(response.headers_mut());
+    out
+}
+
+#[cold]
+#[inline(never)]
+fn too_large(limit: u64) -> Error {
+    Error::transport(BodyTooLarge { limit })
+}
+
 /// Maps a reqwest error to the SDK's, deciding whether anything may have been sent.
+#[cold]
+#[inline(never)]
 fn map_error(e: reqwest::Error) -> Error {
     let stage = if e.is_connect() {
         Stage::Connect

@@ -62,7 +62,11 @@ pub fn build<R: Endpoint + ?Sized>(
 #[derive(Clone, Debug)]
 pub struct Prepared {
     base_url: String,
-    auth: HeaderValue,
+    /// The headers of every request (`Authorization`, sensitive; `User-Agent`; `Accept`),
+    /// and the same with `Content-Type` for a request with a body: copied per request instead
+    /// of inserted (hashed, placed) one by one.
+    headers: HeaderMap,
+    headers_with_body: HeaderMap,
     /// The base URL's scheme, authority and path prefix (no trailing `/`), parsed once, so
     /// that a request parses only its own path and query; `None` when the http crate does
     /// not take the base URL (then each build parses the whole URL and reports why).
@@ -92,10 +96,17 @@ impl Prepared {
             })?;
         auth.set_sensitive(true);
         let base_url = config.base_url.trim_end_matches('/').to_owned();
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut headers_with_body = headers.clone();
+        headers_with_body.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(Self {
             base: split_base(&base_url),
             base_url,
-            auth,
+            headers,
+            headers_with_body,
         })
     }
 
@@ -133,14 +144,11 @@ impl Prepared {
         let mut request = Request::new(body.unwrap_or_default());
         *request.method_mut() = endpoint.method();
         *request.uri_mut() = uri;
-        let headers = request.headers_mut();
-        headers.reserve(4);
-        headers.insert(AUTHORIZATION, self.auth.clone());
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        if has_body {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
+        *request.headers_mut() = if has_body {
+            self.headers_with_body.clone()
+        } else {
+            self.headers.clone()
+        };
         Ok(request)
     }
 }

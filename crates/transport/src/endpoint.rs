@@ -35,14 +35,25 @@ pub fn encode_component(s: &str) -> Cow<'_, str> {
 /// Appends `s` percent-encoded as [`encode_component`] does, without its encoder when there is
 /// nothing to encode (ids and the API's own names: only unreserved characters).
 fn push_component(out: &mut String, s: &str) {
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
+    if s.bytes().all(|b| UNRESERVED[usize::from(b)]) {
         out.push_str(s);
     } else {
         out.push_str(&encode_component(s));
     }
 }
+
+/// The bytes a path segment or query part carries as they are (RFC 3986's unreserved
+/// characters), looked up rather than compared: ids are checked byte by byte on every request.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
 
 /// Appends `?k=v&...` for `query`, each part percent-encoded.
 fn push_query<'a>(out: &mut String, query: impl IntoIterator<Item = (&'a str, &'a str)>) {
