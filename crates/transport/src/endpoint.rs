@@ -121,6 +121,9 @@ pub trait Endpoint {
 }
 
 /// The answer must name the webhook that was asked for.
+/// The by-id check: inlined where it is called (on every by-id answer); the error is built
+/// out of line.
+#[inline]
 fn same_webhook(
     operation: &'static str,
     requested: &WebhookId,
@@ -129,12 +132,22 @@ fn same_webhook(
     if received == requested {
         Ok(())
     } else {
-        Err(Error::UnexpectedResponse {
-            operation,
-            requested: requested.clone(),
-            received: received.clone(),
-        })
+        other_webhook(operation, requested, received)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn other_webhook(
+    operation: &'static str,
+    requested: &WebhookId,
+    received: &WebhookId,
+) -> Result<(), Error> {
+    Err(Error::UnexpectedResponse {
+        operation,
+        requested: requested.clone(),
+        received: received.clone(),
+    })
 }
 
 /// `data` of the operations that answer with a message: normally a string; anything else is
@@ -187,12 +200,15 @@ impl ListWebhooks {
 impl Endpoint for ListWebhooks {
     type Output = Vec<Webhook>;
     type Data = OneOrMany<Webhook>;
+    #[inline]
     fn name(&self) -> &'static str {
         "list_webhooks"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::GET
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/webhook"
     }
@@ -225,12 +241,15 @@ impl GetWebhook {
 impl Endpoint for GetWebhook {
     type Output = Webhook;
     type Data = OneOrMany<Webhook>;
+    #[inline]
     fn name(&self) -> &'static str {
         "get_webhook"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::GET
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/webhook?webhookId={id}"
     }
@@ -240,13 +259,16 @@ impl Endpoint for GetWebhook {
     fn query(&self) -> Vec<(&'static str, String)> {
         vec![("webhookId", self.id.as_str().to_owned())]
     }
+    #[inline]
     fn write_path_and_query(&self, out: &mut String) {
         out.push_str("/webhook");
         push_query(out, [("webhookId", self.id.as_str())]);
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("id", self.id.as_str())
     }
+    #[inline]
     fn check(&self, output: &Self::Output) -> Result<(), Error> {
         same_webhook(self.name(), &self.id, &output.id)
     }
@@ -306,12 +328,15 @@ impl From<CreateWebhookRequest> for CreateWebhook {
 impl Endpoint for CreateWebhook {
     type Output = WebhookId;
     type Data = IdData;
+    #[inline]
     fn name(&self) -> &'static str {
         "create_webhook"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::POST
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/webhook"
     }
@@ -321,13 +346,16 @@ impl Endpoint for CreateWebhook {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         serde_json::to_vec(&self.body).map(Some)
     }
+    #[inline]
     fn idempotent(&self) -> bool {
         self.allow_retry
     }
+    #[inline]
     fn check(&self, output: &Self::Output) -> Result<(), Error> {
         // The id is used next (to fetch the secret, by the caller): it must fit in a path.
         validate::id("data", output.as_str()).map_err(|e| Error::invalid_response(self.name(), e))
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::http_url("endpoint", &self.body.endpoint)?;
         for (i, e) in self.body.events.iter().enumerate() {
@@ -365,12 +393,15 @@ impl UpdateWebhook {
 impl Endpoint for UpdateWebhook {
     type Output = WebhookId;
     type Data = IdData;
+    #[inline]
     fn name(&self) -> &'static str {
         "update_webhook"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::PATCH
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/webhook/{id}"
     }
@@ -380,6 +411,7 @@ impl Endpoint for UpdateWebhook {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         serde_json::to_vec(&self.body).map(Some)
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("id", self.id.as_str())?;
         if self.body.is_empty() {
@@ -393,6 +425,7 @@ impl Endpoint for UpdateWebhook {
         }
         validate::headers(&self.body.headers)
     }
+    #[inline]
     fn check(&self, output: &Self::Output) -> Result<(), Error> {
         same_webhook(self.name(), &self.id, output)
     }
@@ -418,18 +451,22 @@ impl DeleteWebhook {
 impl Endpoint for DeleteWebhook {
     type Output = String;
     type Data = serde_json::Value;
+    #[inline]
     fn name(&self) -> &'static str {
         "delete_webhook"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::DELETE
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/webhook/{id}"
     }
     fn path(&self) -> String {
         format!("/webhook/{}", encode_component(self.id.as_str()))
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("id", self.id.as_str())
     }
@@ -466,18 +503,22 @@ impl GetAgentSubscriptions {
 impl Endpoint for GetAgentSubscriptions {
     type Output = Vec<WebhookSubscription>;
     type Data = OneOrMany<WebhookSubscription>;
+    #[inline]
     fn name(&self) -> &'static str {
         "get_agent_subscriptions"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::GET
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         SUBSCRIPTIONS_TEMPLATE
     }
     fn path(&self) -> String {
         subscriptions_path(&self.agent_id)
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("agent_id", self.agent_id.as_str())
     }
@@ -515,12 +556,15 @@ impl ReplaceAgentSubscriptions {
 impl Endpoint for ReplaceAgentSubscriptions {
     type Output = String;
     type Data = serde_json::Value;
+    #[inline]
     fn name(&self) -> &'static str {
         "replace_agent_subscriptions"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::POST
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         SUBSCRIPTIONS_TEMPLATE
     }
@@ -530,6 +574,7 @@ impl Endpoint for ReplaceAgentSubscriptions {
     fn body(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
         serde_json::to_vec(&self.body).map(Some)
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("agent_id", self.agent_id.as_str())?;
         validate::id("webhookId", self.body.webhook_id.as_str())?;
@@ -569,18 +614,22 @@ impl ClearAgentSubscriptions {
 impl Endpoint for ClearAgentSubscriptions {
     type Output = String;
     type Data = serde_json::Value;
+    #[inline]
     fn name(&self) -> &'static str {
         "clear_agent_subscriptions"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::DELETE
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         SUBSCRIPTIONS_TEMPLATE
     }
     fn path(&self) -> String {
         subscriptions_path(&self.agent_id)
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::id("agent_id", self.agent_id.as_str())
     }
@@ -714,12 +763,15 @@ fn list_element(field: &str, value: &str) -> Result<(), ValidationError> {
 impl Endpoint for ListConversations {
     type Output = CallLogPage;
     type Data = CallLogPage;
+    #[inline]
     fn name(&self) -> &'static str {
         "list_conversations"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::GET
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/conversation"
     }
@@ -760,6 +812,7 @@ impl Endpoint for ListConversations {
         }
         q
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         if self.page == 0 {
             return Err(ValidationError::new("page", "pages are numbered from 1"));
@@ -823,21 +876,26 @@ impl GetConversation {
 impl Endpoint for GetConversation {
     type Output = CallLog;
     type Data = CallLog;
+    #[inline]
     fn name(&self) -> &'static str {
         "get_conversation"
     }
+    #[inline]
     fn method(&self) -> Method {
         Method::GET
     }
+    #[inline]
     fn path_template(&self) -> &'static str {
         "/conversation/{callId}"
     }
     fn path(&self) -> String {
         format!("/conversation/{}", encode_component(self.call_id.as_str()))
     }
+    #[inline]
     fn validate(&self) -> Result<(), ValidationError> {
         validate::call_id("call_id", self.call_id.as_str())
     }
+    #[inline]
     fn check(&self, output: &Self::Output) -> Result<(), Error> {
         match &output.call_id {
             Some(received) if received != &self.call_id => Err(Error::invalid_response(

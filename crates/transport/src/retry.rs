@@ -156,6 +156,7 @@ impl RetryPolicy {
     }
 
     /// The configuration.
+    #[inline]
     pub fn config(&self) -> &RetryConfig {
         &self.config
     }
@@ -167,6 +168,7 @@ impl RetryPolicy {
 
     /// Decides after attempt number `attempt` (1 for the first) whether to try again.
     /// `retry_allowed` is true when the request is idempotent or the caller allowed retries.
+    #[inline]
     pub fn decide(&self, attempt: u32, retry_allowed: bool, outcome: &Outcome<'_>) -> Decision {
         if attempt > self.config.max_retries {
             return Decision::Stop;

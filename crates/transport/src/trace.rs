@@ -11,10 +11,20 @@ pub const SPAN_NAME: &str = "atoms_webhook.request";
 
 /// Opens the span of one call (at `DEBUG` level); `attempt`, `status` and `elapsed_ms` are
 /// recorded as the call goes on.
+#[inline]
 pub fn request_span(operation: &'static str, method: &Method, path_template: &'static str) -> Span {
     if nothing_records_debug() {
         return Span::none();
     }
+    make_request_span(operation, method, path_template)
+}
+
+#[inline(never)]
+fn make_request_span(
+    operation: &'static str,
+    method: &Method,
+    path_template: &'static str,
+) -> Span {
     tracing::debug_span!(
         "atoms_webhook.request",
         operation,
@@ -40,6 +50,7 @@ pub fn operation_span(operation: &'static str) -> Span {
 /// made as usual: with tracing's `log` feature (which axum turns on), a span no subscriber
 /// records still carries its metadata, and entering, leaving and dropping it each ask the
 /// logger; that is left as it is whenever the logger may write its lines.
+#[inline]
 fn nothing_records_debug() -> bool {
     tracing::level_filters::LevelFilter::current() < tracing::Level::DEBUG
         && log::max_level() < log::LevelFilter::Debug

@@ -25,10 +25,11 @@ pub const RESERVED_HEADERS: [&str; 6] = [
 /// An id that goes into a path segment or the query: not empty, no `/`, no whitespace or
 /// control characters, not `.` or `..`. The 24-hex ObjectId form is left to the server, which
 /// answers "The provided Webhook ID is invalid." for it.
+#[inline]
 pub fn id(field: &str, id: &str) -> Result<(), ValidationError> {
     // The usual id, decided in one pass over its bytes: visible ASCII (no whitespace, no
     // control characters), no `/`, and not a dot segment. Anything else takes the checks
-    // below, which say what is wrong.
+    // of `check_id_in_full`, which say what is wrong.
     if !id.is_empty()
         && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
         && id != "."
@@ -36,6 +37,12 @@ pub fn id(field: &str, id: &str) -> Result<(), ValidationError> {
     {
         return Ok(());
     }
+    check_id_in_full(field, id)
+}
+
+#[cold]
+#[inline(never)]
+fn check_id_in_full(field: &str, id: &str) -> Result<(), ValidationError> {
     if id.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }
