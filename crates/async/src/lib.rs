@@ -63,7 +63,7 @@ use atoms_webhook_transport::flow::{
 use atoms_webhook_transport::{
     BodyTooLarge, Call, Next, Operation, Prepared, Stage, ValidationError,
 };
-use tracing::Span;
+use tracing::{Instrument, Span};
 
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
@@ -311,34 +311,32 @@ impl Client {
             Ok(operation) => operation.span().clone(),
             Err(_) => Span::none(),
         };
-        InSpan {
-            span,
-            future: async move {
-                // Borrowed where it was captured rather than moved into a local of its own:
-                // the future holds the operation once.
-                let operation = match operation {
-                    Ok(ref mut operation) => operation,
-                    Err(e) => return Err(e),
+        async move {
+            // Borrowed where it was captured rather than moved into a local of its own: the
+            // future holds the operation once.
+            let operation = match operation {
+                Ok(ref mut operation) => operation,
+                Err(e) => return Err(e),
+            };
+            let mut next = operation.resume();
+            loop {
+                next = match next {
+                    Next::Send(request) => {
+                        let response = self.send(request).await;
+                        operation.receive(response)
+                    }
+                    Next::Sleep(delay) => {
+                        match &self.inner.sleeper {
+                            Some(sleep) => sleep(delay).await,
+                            None => tokio::time::sleep(delay).await,
+                        }
+                        operation.resume()
+                    }
+                    Next::Done(result) => return result,
                 };
-                let mut next = operation.resume();
-                loop {
-                    next = match next {
-                        Next::Send(request) => {
-                            let response = self.send(request).await;
-                            operation.receive(response)
-                        }
-                        Next::Sleep(delay) => {
-                            match &self.inner.sleeper {
-                                Some(sleep) => sleep(delay).await,
-                                None => tokio::time::sleep(delay).await,
-                            }
-                            operation.resume()
-                        }
-                        Next::Done(result) => return result,
-                    };
-                }
-            },
+            }
         }
+        .instrument(span)
     }
 
     async fn send(
@@ -370,7 +368,11 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(into_response(response, body))
+        let mut out = http::Response::new(body);
+        *out.status_mut() = response.status();
+        *out.version_mut() = response.version();
+        *out.headers_mut() = std::mem::take(response.headers_mut());
+        Ok(out)
     }
 
     /// `request` as reqwest's: what `reqwest::Request::try_from` does, with the URL built from
@@ -561,40 +563,6 @@ impl Client {
     pub fn policy(&self) -> &RetryPolicy {
         &self.inner.policy
     }
-}
-
-pin_project_lite::pin_project! {
-    /// A future run inside a span, entered on each poll, as `tracing::Instrument` does,
-    /// except that a span no subscriber records is not entered at all: with tracing's `log`
-    /// feature (which axum turns on) entering a disabled span still asks the logger, twice per
-    /// poll.
-    struct InSpan<F> {
-        span: Span,
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F: Future> Future for InSpan<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
-        let this = self.project();
-        if this.span.is_disabled() {
-            return this.future.poll(cx);
-        }
-        let _entered = this.span.enter();
-        this.future.poll(cx)
-    }
-}
-
-/// The answer as the transport crate reads it.
-fn into_response(mut response: reqwest::Response, body: Vec<u8>) -> http::Response<Vec<u8>> {
-    let mut out = http::Response::new(body);
-    *out.status_mut() = response.status();
-    *out.version_mut() = response.version();
-    *out.headers_mut() = std::mem::take(response.headers_mut());
-    out
 }
 
 #[cold]

@@ -400,37 +400,18 @@ mod tests {
     #[test]
     fn a_request_uri_is_the_parsed_full_url() {
         use crate::endpoint::*;
+        fn uri(p: &Prepared, endpoint: &impl Endpoint) -> Uri {
+            p.build(endpoint).unwrap().uri().clone()
+        }
         type BuildUri = Box<dyn Fn(&Prepared) -> Uri>;
         let endpoints: Vec<BuildUri> = vec![
-            Box::new(|p| p.build(&ListWebhooks::new()).unwrap().uri().clone()),
+            Box::new(|p| uri(p, &ListWebhooks::new())),
+            Box::new(|p| uri(p, &GetWebhook::new("64f0c0ffee0000000000abcd"))),
+            Box::new(|p| uri(p, &DeleteWebhook::new("64f0c0ffee0000000000abcd"))),
+            Box::new(|p| uri(p, &GetAgentSubscriptions::new("60d0fe4f5311236168a109ca"))),
             Box::new(|p| {
-                p.build(&GetWebhook::new("64f0c0ffee0000000000abcd"))
-                    .unwrap()
-                    .uri()
-                    .clone()
-            }),
-            Box::new(|p| {
-                p.build(&DeleteWebhook::new("64f0c0ffee0000000000abcd"))
-                    .unwrap()
-                    .uri()
-                    .clone()
-            }),
-            Box::new(|p| {
-                p.build(&GetAgentSubscriptions::new("60d0fe4f5311236168a109ca"))
-                    .unwrap()
-                    .uri()
-                    .clone()
-            }),
-            Box::new(|p| {
-                p.build(
-                    &ListConversations::new()
-                        .page(2)
-                        .limit(50)
-                        .agent_ids(["a&c=é", "d"]),
-                )
-                .unwrap()
-                .uri()
-                .clone()
+                let list = ListConversations::new().page(2).limit(50);
+                uri(p, &list.agent_ids(["a&c=é", "d"]))
             }),
         ];
         let bases = [
