@@ -65,6 +65,8 @@ use atoms_webhook_transport::{
 };
 use tracing::{Instrument, Span};
 
+mod deadline;
+
 pub use atoms_webhook_models as models;
 pub use atoms_webhook_transport as transport;
 pub use atoms_webhook_transport::{
@@ -96,9 +98,6 @@ struct Inner {
     http: reqwest::Client,
     sleeper: Option<Sleeper>,
     base: Option<BaseUrl>,
-    /// `http` was built by [`Client::new`] with `config.timeout` as its total timeout, which
-    /// reqwest then applies to every request: no per-request copy (an allocation) is needed.
-    http_has_timeout: bool,
 }
 
 /// The base URL parsed once, both ways: each request's [`reqwest::Url`] is the base's with the
@@ -165,7 +164,6 @@ impl Client {
     pub fn new(config: Config) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
@@ -177,7 +175,7 @@ impl Client {
                     .with_source(e),
                 )
             })?;
-        Self::build(config, http, true)
+        Self::build(config, http)
     }
 
     /// A client configured from `SMALLEST_API_KEY` and the optional `ATOMS_BASE_URL`.
@@ -186,14 +184,14 @@ impl Client {
     }
 
     /// A client sending through `http` (for its proxy, TLS or pool settings). The total
-    /// timeout of `config` applies per request; the connect timeout and the redirect policy
-    /// are `http`'s own (build it with `redirect(Policy::none())` so that a 3xx is returned as
+    /// timeout of `config` applies to each attempt (as well as any timeout of `http`'s); the
+    /// connect timeout and the redirect policy are `http`'s own (build it with `redirect(Policy::none())` so that a 3xx is returned as
     /// an [`ApiError`] instead of followed).
     pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
-        Self::build(config, http, false)
+        Self::build(config, http)
     }
 
-    fn build(config: Config, http: reqwest::Client, http_has_timeout: bool) -> Result<Self, Error> {
+    fn build(config: Config, http: reqwest::Client) -> Result<Self, Error> {
         let prepared = Prepared::new(&config)?;
         let policy = RetryPolicy::new(config.retry);
         let base = BaseUrl::new(&config.base_url);
@@ -205,7 +203,6 @@ impl Client {
                 http,
                 sleeper: None,
                 base,
-                http_has_timeout,
             }),
         })
     }
@@ -246,7 +243,6 @@ impl Client {
             http: self.inner.http.clone(),
             sleeper: self.inner.sleeper.clone(),
             base: self.inner.base.clone(),
-            http_has_timeout: self.inner.http_has_timeout,
         };
         change(&mut inner);
         Self {
@@ -339,7 +335,23 @@ impl Client {
         .instrument(span)
     }
 
+    /// One attempt, within the total timeout of the configuration (kept by the watchdog of
+    /// [`deadline`], not by reqwest: see there why).
     async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        let timeout = self.inner.config.timeout;
+        match deadline::within(timeout, self.exchange(request)).await {
+            Ok(result) => result,
+            Err(deadline::TimedOut) => Err(Error::timeout(
+                Stage::Exchange,
+                TimeoutElapsed { timeout },
+            )),
+        }
+    }
+
+    async fn exchange(
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
@@ -347,10 +359,7 @@ impl Client {
         // In a block of its own, so that the request (moved into reqwest's future) takes no
         // room in this one.
         let sending = {
-            let mut request = self.to_reqwest(request)?;
-            if !self.inner.http_has_timeout {
-                *request.timeout_mut() = Some(config.timeout);
-            }
+            let request = self.to_reqwest(request)?;
             self.inner.http.execute(request)
         };
         let mut response = sending.await.map_err(map_error)?;
@@ -570,6 +579,24 @@ impl Client {
 fn too_large(limit: u64) -> Error {
     Error::transport(BodyTooLarge { limit })
 }
+
+/// The source of an [`Error::Timeout`] of the configured total timeout.
+#[derive(Debug)]
+struct TimeoutElapsed {
+    timeout: Duration,
+}
+
+impl fmt::Display for TimeoutElapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no complete answer within the total timeout of {} ms",
+            self.timeout.as_millis()
+        )
+    }
+}
+
+impl std::error::Error for TimeoutElapsed {}
 
 /// Maps a reqwest error to the SDK's, deciding whether anything may have been sent.
 #[cold]
