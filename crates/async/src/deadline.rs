@@ -82,10 +82,7 @@ impl Entry {
             return false;
         };
         let fired = self.watchdog.fired.load(Ordering::Acquire);
-        let waker_changed = !self
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()));
+        let waker_changed = !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
         if fired == self.seen && !waker_changed {
             return false;
         }

@@ -61,7 +61,7 @@ use atoms_webhook_transport::flow::{
     AddAgentEvents, CreateWebhookWithSecret, DeleteWebhookCascade, GetSigningSecret,
 };
 use atoms_webhook_transport::{
-    BodyTooLarge, Call, Next, Operation, Prepared, Stage, ValidationError,
+    BodyTooLarge, Bytes, Call, Next, Operation, Prepared, Stage, ValidationError,
 };
 use tracing::{Instrument, Span};
 
@@ -337,24 +337,20 @@ impl Client {
 
     /// One attempt, within the total timeout of the configuration (kept by the watchdog of
     /// [`deadline`], not by reqwest: see there why).
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, Error> {
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, Error> {
         let timeout = self.inner.config.timeout;
         match deadline::within(timeout, self.exchange(request)).await {
             Ok(result) => result,
-            Err(deadline::TimedOut) => Err(Error::timeout(
-                Stage::Exchange,
-                TimeoutElapsed { timeout },
-            )),
+            Err(deadline::TimedOut) => {
+                Err(Error::timeout(Stage::Exchange, TimeoutElapsed { timeout }))
+            }
         }
     }
 
     async fn exchange(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, Error> {
+    ) -> Result<http::Response<Bytes>, Error> {
         let config = &self.inner.config;
         // In a block of its own, so that the request (moved into reqwest's future) takes no
         // room in this one.
@@ -368,15 +364,30 @@ impl Client {
         if declared.is_some_and(|n| n > limit) {
             return Err(too_large(limit));
         }
-        // Sized once when the length is declared (at most `limit`, checked above), instead of
-        // growing chunk by chunk; the limit is still checked on what actually arrives.
-        let mut body = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0)));
+        // A body that arrives in one chunk (a small answer, usually) is handed over as hyper
+        // read it, without a copy; only a body in several chunks is gathered into a buffer,
+        // sized once when the length is declared (at most `limit`, checked above). The limit
+        // is checked on what actually arrives.
+        let mut first: Option<Bytes> = None;
+        let mut gathered: Vec<u8> = Vec::new();
+        let mut received: u64 = 0;
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
-            if (body.len() + chunk.len()) as u64 > limit {
+            received += chunk.len() as u64;
+            if received > limit {
                 return Err(too_large(limit));
             }
-            body.extend_from_slice(&chunk);
+            if first.is_none() && gathered.is_empty() {
+                first = Some(chunk);
+                continue;
+            }
+            if let Some(first) = first.take() {
+                let size = declared.map_or(0, |n| usize::try_from(n).unwrap_or(0));
+                gathered.reserve(size.max(first.len() + chunk.len()));
+                gathered.extend_from_slice(&first);
+            }
+            gathered.extend_from_slice(&chunk);
         }
+        let body = first.unwrap_or_else(|| Bytes::from(gathered));
         let mut out = http::Response::new(body);
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();

@@ -61,7 +61,7 @@ use atoms_webhook_transport::endpoint::{
 use atoms_webhook_transport::flow::{
     AddAgentEvents, CreateWebhookWithSecret, DeleteWebhookCascade, GetSigningSecret,
 };
-use atoms_webhook_transport::{BodyTooLarge, Call, Next, Operation, Prepared, Stage};
+use atoms_webhook_transport::{BodyTooLarge, Bytes, Call, Next, Operation, Prepared, Stage};
 use ureq::RequestExt;
 
 pub use atoms_webhook_models as models;
@@ -231,7 +231,7 @@ impl Client {
         }
     }
 
-    fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
+    fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, Error> {
         let response = if request.body().is_empty() {
             self.exchange(request.map(|_| ()))
         } else {
@@ -247,7 +247,8 @@ impl Client {
                 ureq::Error::BodyExceedsLimit(_) => Error::transport(BodyTooLarge { limit }),
                 e => map_error(e),
             })?;
-        Ok(http::Response::from_parts(parts, bytes))
+        // The vector becomes the `Bytes` as it is (no copy).
+        Ok(http::Response::from_parts(parts, Bytes::from(bytes)))
     }
 
     fn exchange<S: ureq::AsSendBody>(

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, Uri};
 use tracing::Span;
 
@@ -26,7 +27,7 @@ pub enum Step<T> {
 /// One call of an endpoint, across its attempts.
 ///
 /// ```
-/// use atoms_webhook_transport::{Call, Config, RetryPolicy, Step, endpoint::DeleteWebhook};
+/// use atoms_webhook_transport::{Bytes, Call, Config, RetryPolicy, Step, endpoint::DeleteWebhook};
 /// let config = Config::new("key").base_url("http://127.0.0.1:9");
 /// let policy = RetryPolicy::new(config.retry);
 /// let mut call = Call::new(&config, &policy, DeleteWebhook::new("64f0c0ffee0000000000abcd"))?;
@@ -35,7 +36,7 @@ pub enum Step<T> {
 /// // ... a client sends `request`; here the server answers at once:
 /// let response = http::Response::builder()
 ///     .status(200)
-///     .body(br#"{"status":true,"data":"Webhook deleted"}"#.to_vec())
+///     .body(Bytes::from_static(br#"{"status":true,"data":"Webhook deleted"}"#))
 ///     .unwrap();
 /// match call.finish(Ok(response)) {
 ///     Step::Done(result) => assert_eq!(result?, "Webhook deleted"),
@@ -149,7 +150,7 @@ impl<'p, R: Endpoint> Call<'p, R> {
 
     /// Takes the result of the attempt: either the decoded output or error, or a delay after
     /// which to send [`Call::request`] again.
-    pub fn finish(&mut self, result: Result<Response<Vec<u8>>, Error>) -> Step<R::Output> {
+    pub fn finish(&mut self, result: Result<Response<Bytes>, Error>) -> Step<R::Output> {
         let attempt_ms = self.attempt_started.map(|t| duration_ms(t.elapsed()));
         let decision = self
             .policy
@@ -218,7 +219,7 @@ impl<R: Endpoint> Operation for Call<'_, R> {
         Next::Send(self.request())
     }
 
-    fn receive(&mut self, response: Result<Response<Vec<u8>>, Error>) -> Next<R::Output> {
+    fn receive(&mut self, response: Result<Response<Bytes>, Error>) -> Next<R::Output> {
         match self.finish(response) {
             Step::Retry(delay) => Next::Sleep(delay),
             Step::Done(result) => Next::Done(result),
@@ -253,10 +254,10 @@ mod tests {
     use crate::error::Stage;
     use atoms_webhook_models::CreateWebhookRequest;
 
-    fn respond(status: u16, body: &str) -> Result<Response<Vec<u8>>, Error> {
+    fn respond(status: u16, body: &str) -> Result<Response<Bytes>, Error> {
         Ok(Response::builder()
             .status(status)
-            .body(body.as_bytes().to_vec())
+            .body(Bytes::copy_from_slice(body.as_bytes()))
             .unwrap())
     }
 

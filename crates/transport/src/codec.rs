@@ -168,7 +168,7 @@ impl Prepared {
 /// ```
 pub fn decode_for<R: Endpoint + ?Sized>(
     endpoint: &R,
-    response: Response<Vec<u8>>,
+    response: Response<impl AsRef<[u8]>>,
 ) -> Result<R::Output, Error> {
     decode_for_at(endpoint, response, SystemTime::now())
 }
@@ -176,7 +176,7 @@ pub fn decode_for<R: Endpoint + ?Sized>(
 /// [`decode_for`] with the current time given, for a `Retry-After` that is an HTTP date.
 pub fn decode_for_at<R: Endpoint + ?Sized>(
     endpoint: &R,
-    response: Response<Vec<u8>>,
+    response: Response<impl AsRef<[u8]>>,
     now: SystemTime,
 ) -> Result<R::Output, Error> {
     decode_for_with(endpoint, response, || now)
@@ -186,7 +186,7 @@ pub fn decode_for_at<R: Endpoint + ?Sized>(
 /// is an HTTP date): a success reads no clock.
 pub(crate) fn decode_for_with<R: Endpoint + ?Sized>(
     endpoint: &R,
-    response: Response<Vec<u8>>,
+    response: Response<impl AsRef<[u8]>>,
     now: impl FnOnce() -> SystemTime,
 ) -> Result<R::Output, Error> {
     let output = decode_with::<R>(response, now)?;
@@ -210,24 +210,26 @@ pub(crate) fn decode_for_with<R: Endpoint + ?Sized>(
 /// assert_eq!(decode::<CreateWebhook>(ok)?.as_str(), "64f0c0ffee0000000000abcd");
 /// # Ok::<(), atoms_webhook_transport::Error>(())
 /// ```
-pub fn decode<R: Endpoint + ?Sized>(response: Response<Vec<u8>>) -> Result<R::Output, Error> {
+pub fn decode<R: Endpoint + ?Sized>(
+    response: Response<impl AsRef<[u8]>>,
+) -> Result<R::Output, Error> {
     decode_at::<R>(response, SystemTime::now())
 }
 
 /// [`decode`] with the current time given, for a `Retry-After` that is an HTTP date.
 pub fn decode_at<R: Endpoint + ?Sized>(
-    response: Response<Vec<u8>>,
+    response: Response<impl AsRef<[u8]>>,
     now: SystemTime,
 ) -> Result<R::Output, Error> {
     decode_with::<R>(response, || now)
 }
 
 fn decode_with<R: Endpoint + ?Sized>(
-    response: Response<Vec<u8>>,
+    response: Response<impl AsRef<[u8]>>,
     now: impl FnOnce() -> SystemTime,
 ) -> Result<R::Output, Error> {
     let status = response.status();
-    let body = response.body();
+    let body = response.body().as_ref();
     if !status.is_success() {
         return Err(api_error(status, response.headers(), body, now()).into());
     }

@@ -13,6 +13,7 @@
 use std::mem;
 
 use atoms_webhook_models::{AgentId, EventType, SigningSecret, WebhookId, WebhookSubscription};
+use bytes::Bytes;
 use http::Response;
 use tracing::Span;
 
@@ -28,7 +29,7 @@ use crate::plan::{self, AddEventsPlan, CascadePlan, CascadeReport, CreatedWebhoo
 use crate::retry::RetryPolicy;
 use crate::trace;
 
-type Answer = Result<Response<Vec<u8>>, Error>;
+type Answer = Result<Response<Bytes>, Error>;
 
 /// What every flow needs to start its calls: the prepared configuration, the retry policy
 /// and its own span (the calls' spans nest inside it).
@@ -532,7 +533,7 @@ mod tests {
     fn answer(status: u16, body: &str) -> Answer {
         Ok(Response::builder()
             .status(status)
-            .body(body.as_bytes().to_vec())
+            .body(Bytes::copy_from_slice(body.as_bytes()))
             .unwrap())
     }
 

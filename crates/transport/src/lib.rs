@@ -36,11 +36,11 @@
 //! use std::collections::VecDeque;
 //! use std::time::Duration;
 //! use atoms_webhook_transport::{
-//!     Call, Config, DeleteWebhookCascade, Error, Jitter, Next, Operation, Prepared, RetryConfig,
-//!     RetryPolicy, endpoint::ListWebhooks,
+//!     Bytes, Call, Config, DeleteWebhookCascade, Error, Jitter, Next, Operation, Prepared,
+//!     RetryConfig, RetryPolicy, endpoint::ListWebhooks,
 //! };
 //!
-//! type Send<'a> = dyn FnMut(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> + 'a;
+//! type Send<'a> = dyn FnMut(http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, Error> + 'a;
 //!
 //! /// The whole driver: send, sleep, repeat.
 //! fn drive<O: Operation>(mut op: O, send: &mut Send<'_>, slept: &mut Vec<Duration>) -> Result<O::Output, Error> {
@@ -59,7 +59,7 @@
 //! }
 //!
 //! let answer = |status: u16, body: &str| {
-//!     Ok(http::Response::builder().status(status).body(body.as_bytes().to_vec()).unwrap())
+//!     Ok(http::Response::builder().status(status).body(Bytes::copy_from_slice(body.as_bytes())).unwrap())
 //! };
 //! let config = Config::new("sk-example")
 //!     .base_url("http://127.0.0.1:8080")
@@ -122,6 +122,9 @@ pub mod trace;
 pub mod validate;
 
 pub use atoms_webhook_models as models;
+/// The bytes crate (1.x) of the response bodies clients hand to [`Operation::receive`].
+pub use bytes;
+pub use bytes::Bytes;
 
 pub use call::{Call, Step};
 pub use codec::{

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{Request, Response};
 use tracing::Span;
 
@@ -26,12 +27,12 @@ pub enum Next<T> {
 /// sleeps:
 ///
 /// ```
-/// use atoms_webhook_transport::{Error, Next, Operation};
+/// use atoms_webhook_transport::{Bytes, Error, Next, Operation};
 ///
 /// /// A whole client: `send` is any HTTP client, `sleep` any timer.
 /// fn drive<O: Operation>(
 ///     mut op: O,
-///     send: impl Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error>,
+///     send: impl Fn(http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, Error>,
 ///     sleep: impl Fn(std::time::Duration),
 /// ) -> Result<O::Output, Error> {
 ///     let _span = op.span().clone().entered();
@@ -62,7 +63,8 @@ pub trait Operation {
     fn resume(&mut self) -> Next<Self::Output>;
 
     /// The step after a [`Next::Send`], given what came of the request: the response (any
-    /// status), or the client's error (mapped to [`Error::Transport`] or [`Error::Timeout`],
+    /// status; the body as received, in a [`Bytes`] so that a client can hand over its own
+    /// buffer without copying it), or the client's error (mapped to [`Error::Transport`] or [`Error::Timeout`],
     /// with the [`crate::Stage`] it reached).
-    fn receive(&mut self, response: Result<Response<Vec<u8>>, Error>) -> Next<Self::Output>;
+    fn receive(&mut self, response: Result<Response<Bytes>, Error>) -> Next<Self::Output>;
 }

@@ -87,7 +87,7 @@ fn drive<O: Operation>(
                 let (status, body) = answers.next().cloned().unwrap_or((418, String::new()));
                 op.receive(Ok(http::Response::builder()
                     .status(status)
-                    .body(body.into_bytes())
+                    .body(body.into_bytes().into())
                     .unwrap()))
             }
             Next::Sleep(d) => {
