@@ -86,6 +86,12 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 /// Sequential calls reuse one keep-alive connection. Failed calls are retried by the
 /// [`RetryPolicy`] of the [`Config`]; a create is never repeated once it may have reached the
 /// server, unless allowed with [`CreateWebhook::allow_retry`].
+///
+/// The total timeout of each attempt ([`Config::timeout`], body included) is kept by one
+/// background thread of the process, `atoms-webhook-timeouts`, started on the first request
+/// that has to wait, rather than by a runtime timer per request: it costs a request two short
+/// lock holds instead of a timer set up and torn down, and it fires on whatever runtime drives
+/// the client.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

@@ -1,7 +1,7 @@
 //! The total timeout of the `Config` applies to every attempt, whether the client built its
-//! reqwest client (`Client::new`, whose reqwest client carries the timeout) or was given one
-//! (`Client::with_http_client`, where the client sets it on each request). The server is a
-//! real listener on 127.0.0.1 that accepts and never answers.
+//! reqwest client (`Client::new`) or was given one (`Client::with_http_client`, with no timeout
+//! of its own or a far longer one): the client keeps it itself, on its watchdog thread. The
+//! server is a real listener on 127.0.0.1 that accepts and never answers.
 
 use std::net::TcpListener;
 use std::time::Duration;
