@@ -91,7 +91,9 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 /// background thread of the process, `atoms-webhook-timeouts`, started on the first request
 /// that has to wait, rather than by a runtime timer per request: it costs a request two short
 /// lock holds instead of a timer set up and torn down, and it fires on whatever runtime drives
-/// the client.
+/// the client. A process that forks without `exec` after that first request has no such thread
+/// in the child, so requests made there would have no total timeout (the connect timeout
+/// still applies): fork before the first request, as tokio itself requires of its runtimes.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
