@@ -17,9 +17,11 @@
 //! fall back to a tokio timer each (the behaviour is the same).
 //!
 //! A child forked (without `exec`) after the thread started has no thread: the `OnceLock`
-//! says it exists, and no one fires the child's deadlines. Telling would cost a `getpid` per
-//! request (about 90 ns here) or `unsafe` code for a fork hook; the `Client` docs ask for the
-//! fork to come first instead, which tokio requires of its runtimes anyway.
+//! says it exists, and no one fires the child's deadlines (and if the thread held the table's
+//! lock at the moment of the fork, the child's first request would wait for it forever).
+//! Telling would cost a `getpid` per request (about 90 ns here) or `unsafe` code for a fork
+//! hook; the `Client` docs ask for the fork to come first instead, as tokio asks of its
+//! runtimes.
 
 use std::future::Future;
 use std::pin::pin;

@@ -93,7 +93,8 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 /// lock holds instead of a timer set up and torn down, and it fires on whatever runtime drives
 /// the client. A process that forks without `exec` after that first request has no such thread
 /// in the child, so requests made there would have no total timeout (the connect timeout
-/// still applies): fork before the first request, as tokio itself requires of its runtimes.
+/// still applies), or could even block on the thread's table: fork before the first request,
+/// as tokio asks of its runtimes too.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
