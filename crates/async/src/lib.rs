@@ -194,8 +194,9 @@ impl Client {
 
     /// A client sending through `http` (for its proxy, TLS or pool settings). The total
     /// timeout of `config` applies to each attempt (as well as any timeout of `http`'s); the
-    /// connect timeout and the redirect policy are `http`'s own (build it with `redirect(Policy::none())` so that a 3xx is returned as
-    /// an [`ApiError`] instead of followed).
+    /// connect timeout and the redirect policy are `http`'s own (build it with
+    /// `redirect(Policy::none())` so that a 3xx is returned as an [`ApiError`] instead of
+    /// followed).
     pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
         Self::build(config, http)
     }
@@ -377,26 +378,27 @@ impl Client {
         // read it, without a copy; only a body in several chunks is gathered into a buffer,
         // sized once when the length is declared (at most `limit`, checked above). The limit
         // is checked on what actually arrives.
-        let mut first: Option<Bytes> = None;
-        let mut gathered: Vec<u8> = Vec::new();
         let mut received: u64 = 0;
+        let mut first: Option<Bytes> = None;
+        let mut gathered: Option<Vec<u8>> = None;
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {
             received += chunk.len() as u64;
             if received > limit {
                 return Err(too_large(limit));
             }
-            if first.is_none() && gathered.is_empty() {
-                first = Some(chunk);
-                continue;
+            match (&mut gathered, first.take()) {
+                (Some(buffer), _) => buffer.extend_from_slice(&chunk),
+                (None, None) => first = Some(chunk),
+                (None, Some(earlier)) => {
+                    let size = declared.map_or(0, |n| usize::try_from(n).unwrap_or(0));
+                    let mut buffer = Vec::with_capacity(size.max(earlier.len() + chunk.len()));
+                    buffer.extend_from_slice(&earlier);
+                    buffer.extend_from_slice(&chunk);
+                    gathered = Some(buffer);
+                }
             }
-            if let Some(first) = first.take() {
-                let size = declared.map_or(0, |n| usize::try_from(n).unwrap_or(0));
-                gathered.reserve(size.max(first.len() + chunk.len()));
-                gathered.extend_from_slice(&first);
-            }
-            gathered.extend_from_slice(&chunk);
         }
-        let body = first.unwrap_or_else(|| Bytes::from(gathered));
+        let body = gathered.map_or_else(|| first.unwrap_or_default(), Bytes::from);
         let mut out = http::Response::new(body);
         *out.status_mut() = response.status();
         *out.version_mut() = response.version();

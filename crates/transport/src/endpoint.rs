@@ -120,9 +120,8 @@ pub trait Endpoint {
     }
 }
 
-/// The answer must name the webhook that was asked for.
-/// The by-id check: inlined where it is called (on every by-id answer); the error is built
-/// out of line.
+/// The answer must name the webhook that was asked for. Inlined where it is called (on every
+/// by-id answer); the error is built out of line.
 #[inline]
 fn same_webhook(
     operation: &'static str,

@@ -64,7 +64,7 @@ pub trait Operation {
 
     /// The step after a [`Next::Send`], given what came of the request: the response (any
     /// status; the body as received, in a [`Bytes`] so that a client can hand over its own
-    /// buffer without copying it), or the client's error (mapped to [`Error::Transport`] or [`Error::Timeout`],
-    /// with the [`crate::Stage`] it reached).
+    /// buffer without copying it), or the client's error (mapped to [`Error::Transport`] or
+    /// [`Error::Timeout`], with the [`crate::Stage`] it reached).
     fn receive(&mut self, response: Result<Response<Bytes>, Error>) -> Next<Self::Output>;
 }
